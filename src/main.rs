@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("terraform-provider-eksidentity: not wired yet");
+    std::process::exit(1);
+}

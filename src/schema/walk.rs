@@ -1,0 +1,75 @@
+//! Walks a configuration value along its schema and runs each attribute's validators.
+
+use crate::cty::{AttributePath, Value};
+use crate::diag::Diagnostic;
+
+use super::{Block, Nesting};
+
+/// Runs every validator of `block` over `config`. Null and unknown values are skipped: a value that is not known
+/// yet (it comes from another resource) is never rejected here.
+pub fn validate_config(block: &Block, config: &Value) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    walk_block(block, config, &AttributePath::root(), &mut out);
+    out
+}
+
+fn walk_block(block: &Block, value: &Value, path: &AttributePath, out: &mut Vec<Diagnostic>) {
+    let Value::Object(attrs) = value else { return };
+    for a in &block.attributes {
+        let Some(v) = attrs.get(&a.name) else { continue };
+        if v.is_null() || v.is_unknown() {
+            continue;
+        }
+        a.run_validators(v, &path.push_attr(&a.name), out);
+    }
+    for b in &block.blocks {
+        let Some(v) = attrs.get(&b.name) else { continue };
+        let bpath = path.push_attr(&b.name);
+        match (b.nesting, v) {
+            (Nesting::Single | Nesting::Group, Value::Object(_)) => walk_block(&b.block, v, &bpath, out),
+            (Nesting::List, Value::List(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk_block(&b.block, item, &bpath.push_index(i as i64), out);
+                }
+            }
+            (Nesting::Set, Value::Set(items)) => {
+                for item in items {
+                    walk_block(&b.block, item, &bpath, out);
+                }
+            }
+            (Nesting::Map, Value::Map(items)) => {
+                for (k, item) in items {
+                    walk_block(&b.block, item, &bpath.push_key(k), out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{one_of, Attribute, NestedBlock};
+
+    #[test]
+    fn skips_unknown_and_reports_nested_paths() {
+        let block = Block::new("")
+            .attribute(Attribute::string("mode").required().validator(one_of(&["a"])))
+            .block(NestedBlock::new(
+                "timeouts",
+                Nesting::Single,
+                Block::new("").attribute(Attribute::string("create").optional().validator(one_of(&["1m"]))),
+            ));
+        let config = Value::Object(
+            [
+                ("mode".to_string(), Value::unknown()),
+                ("timeouts".to_string(), Value::Object([("create".to_string(), Value::string("x"))].into())),
+            ]
+            .into(),
+        );
+        let d = validate_config(&block, &config);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].path.as_ref().unwrap().to_string(), "timeouts.create");
+    }
+}

@@ -1,0 +1,1 @@
+//! thumbprint (to be written)

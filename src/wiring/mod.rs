@@ -1,0 +1,1 @@
+//! wiring (to be written)
