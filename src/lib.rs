@@ -15,6 +15,6 @@ pub mod plugin;
 pub mod policy;
 pub mod provider;
 pub mod schema;
-pub mod thumbprint;
 pub mod tfprotocol;
+pub mod thumbprint;
 pub mod wiring;

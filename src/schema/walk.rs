@@ -54,13 +54,13 @@ mod tests {
 
     #[test]
     fn skips_unknown_and_reports_nested_paths() {
-        let block = Block::new("")
-            .attribute(Attribute::string("mode").required().validator(one_of(&["a"])))
-            .block(NestedBlock::new(
+        let block = Block::new("").attribute(Attribute::string("mode").required().validator(one_of(&["a"]))).block(
+            NestedBlock::new(
                 "timeouts",
                 Nesting::Single,
                 Block::new("").attribute(Attribute::string("create").optional().validator(one_of(&["1m"]))),
-            ));
+            ),
+        );
         let config = Value::Object(
             [
                 ("mode".to_string(), Value::unknown()),
