@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use super::decimal::{self, Parsed};
+use super::path::{AttributePath, PathStep};
 use super::types::Type;
 
 /// A cty number as it arrived or as it will be sent: msgpack carries an int when the number is an exact int64,
@@ -24,7 +26,10 @@ impl Number {
             Number::Int(i) => Some(*i),
             Number::Float(f) if f.fract() == 0.0 && *f >= i64::MIN as f64 && *f <= i64::MAX as f64 => Some(*f as i64),
             Number::Float(_) => None,
-            Number::Decimal(s) => s.parse().ok(),
+            Number::Decimal(s) => match decimal::parse(s)? {
+                Parsed::Finite(d) => d.to_i64(),
+                Parsed::Infinite { .. } => None,
+            },
         }
     }
 
@@ -38,16 +43,76 @@ impl Number {
     }
 }
 
-/// Numbers compare by value, not by representation: `Int(3) == Float(3.0)`.
+/// Numbers compare as cty compares them, whatever their representation: whole numbers exactly, fractions by their
+/// shortest decimal text. So `Int(3) == Float(3.0)`, `Decimal("0.5") == Float(0.5)`, `Decimal("0.1") == Float(0.1)`
+/// (a float reads as its shortest text), but `Int(i64::MAX) != Float(2^63)`. NaN equals nothing.
 impl PartialEq for Number {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Number::Int(a), Number::Int(b)) => a == b,
-            (Number::Decimal(a), Number::Decimal(b)) if a == b => true,
-            _ => match (self.as_i64(), other.as_i64()) {
+            (Number::Float(a), Number::Float(b)) => a == b,
+            (Number::Int(i), Number::Float(f)) | (Number::Float(f), Number::Int(i)) => {
+                // 2^63 is the first float above i64::MAX; `as` saturates, so compare the range first.
+                f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64 && *f as i64 == *i
+            }
+            _ => match (self.cty_decimal(), other.cty_decimal()) {
                 (Some(a), Some(b)) => a == b,
-                _ => self.as_f64() == other.as_f64(),
+                _ => false,
             },
+        }
+    }
+}
+
+impl Number {
+    /// Parses number text as cty does: decimal digits with optional sign, point and exponent, or `inf`/`Inf`.
+    /// Exact int64 values become `Int`, infinities `Float`, everything else `Decimal` in plain notation
+    /// (`"1e3"` -> `Int(1000)`, `"0.10"` -> `Decimal("0.1")`). `None` when the text is not a number.
+    pub fn parse(text: &str) -> Option<Number> {
+        match decimal::parse(text)? {
+            Parsed::Infinite { negative: true } => Some(Number::Float(f64::NEG_INFINITY)),
+            Parsed::Infinite { negative: false } => Some(Number::Float(f64::INFINITY)),
+            Parsed::Finite(d) => Some(match d.to_i64() {
+                Some(i) => Number::Int(i),
+                None => Number::Decimal(d.plain()),
+            }),
+        }
+    }
+
+    /// True when cty can hold this number: not NaN, and decimal text that parses.
+    pub fn is_valid(&self) -> bool {
+        match self {
+            Number::Int(_) => true,
+            Number::Float(f) => !f.is_nan(),
+            Number::Decimal(s) => decimal::parse(s).is_some(),
+        }
+    }
+
+    /// The number as cty prints it: plain notation without exponent (`"1000"`, `"0.25"`, `"-3"`); `None` for
+    /// infinities and NaN, which have no such text. Fractional floats print as their shortest text (`0.1`).
+    pub fn to_text(&self) -> Option<String> {
+        match self {
+            Number::Int(i) => Some(i.to_string()),
+            Number::Float(f) if *f == 0.0 => Some("0".to_string()),
+            // A whole float prints exactly: beyond 2^53 its shortest text would name a different integer.
+            Number::Float(f) if f.is_finite() && f.fract() == 0.0 => Some(format!("{f:.0}")),
+            // Display prints the shortest text that reads back as the same float, without an exponent.
+            Number::Float(f) if f.is_finite() => Some(f.to_string()),
+            Number::Float(_) => None,
+            Number::Decimal(s) => match decimal::parse(s)? {
+                Parsed::Finite(d) => Some(d.plain()),
+                Parsed::Infinite { .. } => None,
+            },
+        }
+    }
+
+    /// The decimal cty compares: whole floats exactly, fractional floats by their shortest text.
+    fn cty_decimal(&self) -> Option<Parsed> {
+        match (self.to_text(), self) {
+            (Some(text), _) => decimal::parse(&text),
+            (None, Number::Float(f)) if f.is_infinite() => Some(Parsed::Infinite { negative: *f < 0.0 }),
+            // Decimal text spelling an infinity; anything else here (NaN, malformed text) compares unequal.
+            (None, Number::Decimal(text)) => decimal::parse(text),
+            (None, _) => None,
         }
     }
 }
@@ -56,15 +121,16 @@ impl PartialEq for Number {
 /// `Refinements::default()` means nothing is known: a plain unknown.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Refinements {
-    /// `Some(true)`: the eventual value is definitely not null.
+    /// `Some(true)`: the eventual value is definitely not null. `Some(false)` ("definitely null") is sent as cty
+    /// would, but cty reads it as a known null, so it decodes back as `Value::Null`.
     pub not_null: Option<bool>,
-    /// The eventual string value starts with this.
+    /// The eventual string value starts with this (only on strings; an empty prefix says nothing and is not sent).
     pub string_prefix: Option<String>,
-    /// Lower bound of an eventual number, and whether it is inclusive.
+    /// Lower bound of an eventual number, and whether it is inclusive (only on numbers).
     pub number_lower: Option<(Number, bool)>,
     /// Upper bound of an eventual number, and whether it is inclusive.
     pub number_upper: Option<(Number, bool)>,
-    /// Bounds of the eventual length of a collection.
+    /// Bounds of the eventual length of a collection (only on lists, sets and maps).
     pub length_lower: Option<u64>,
     pub length_upper: Option<u64>,
 }
@@ -157,6 +223,69 @@ impl Value {
         }
     }
 
+    /// An object of the given object type with every attribute null (what a resource looks like before any
+    /// attribute is set). For any other type, `Value::Null`.
+    pub fn null_object(ty: &Type) -> Value {
+        match ty {
+            Type::Object(attrs) => Value::Object(attrs.keys().map(|name| (name.clone(), Value::Null)).collect()),
+            _ => Value::Null,
+        }
+    }
+
+    /// Paths to every unknown value inside this value, in value order; the root path when the value itself is
+    /// unknown. Set elements are addressed by their position, as sets have no keys.
+    pub fn unknown_paths(&self) -> Vec<AttributePath> {
+        let mut found = Vec::new();
+        self.collect_unknown_paths(&mut AttributePath::root(), &mut found);
+        found
+    }
+
+    fn collect_unknown_paths(&self, path: &mut AttributePath, found: &mut Vec<AttributePath>) {
+        match self {
+            Value::Unknown(_) => found.push(path.clone()),
+            Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.0.push(PathStep::Index(i as i64));
+                    item.collect_unknown_paths(path, found);
+                    path.0.pop();
+                }
+            }
+            Value::Map(items) => {
+                for (key, item) in items {
+                    path.0.push(PathStep::Key(key.clone()));
+                    item.collect_unknown_paths(path, found);
+                    path.0.pop();
+                }
+            }
+            Value::Object(attrs) => {
+                for (name, item) in attrs {
+                    path.0.push(PathStep::Attr(name.clone()));
+                    item.collect_unknown_paths(path, found);
+                    path.0.pop();
+                }
+            }
+            Value::Dynamic(_, inner) => inner.collect_unknown_paths(path, found),
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
+        }
+    }
+
+    /// A short name of what this value is, for error messages: `"string"`, `"list"`, `"null"`.
+    pub(super) fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Unknown(_) => "unknown",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::Map(_) => "map",
+            Value::Object(_) => "object",
+            Value::Tuple(_) => "tuple",
+            Value::Dynamic(..) => "dynamic value",
+        }
+    }
+
     /// Semantic equality: like `==`, but sets compare without regard to element order.
     pub fn same_as(&self, other: &Value) -> bool {
         match (self, other) {
@@ -180,6 +309,62 @@ impl Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_compare_exactly_across_representations() {
+        assert_eq!(Number::Decimal("0.5".into()), Number::Float(0.5));
+        // As in cty, a fractional float equals the decimal of its shortest text.
+        assert_eq!(Number::Decimal("0.1".into()), Number::Float(0.1));
+        assert_ne!(Number::Decimal("0.1000000000000000055511151231257827".into()), Number::Float(0.1));
+        // Whole numbers compare exactly: 1e300 as a float is not ten to the 300th.
+        assert_ne!(Number::Decimal("1e300".into()), Number::Float(1e300));
+        assert_eq!(Number::Decimal(format!("{:.0}", 1e300)), Number::Float(1e300));
+        assert_eq!(Number::Decimal("100000000000000000000".into()), Number::Float(1e20));
+        assert_ne!(Number::Decimal("100000000000000000001".into()), Number::Decimal("100000000000000000000".into()));
+        // i64::MAX rounds to 2^63 as a float; they are different numbers.
+        assert_ne!(Number::Int(i64::MAX), Number::Float(i64::MAX as f64));
+        assert_ne!(Number::Float(f64::NAN), Number::Float(f64::NAN));
+        assert_eq!(Number::Decimal("-Inf".into()), Number::Float(f64::NEG_INFINITY));
+        assert_eq!(Number::Decimal("7.0".into()).as_i64(), Some(7));
+    }
+
+    #[test]
+    fn number_parse_prefers_int_then_plain_decimal() {
+        assert_eq!(Number::parse("1e3"), Some(Number::Int(1000)));
+        assert!(matches!(Number::parse("0.10"), Some(Number::Decimal(s)) if s == "0.1"));
+        assert!(matches!(Number::parse("1e20"), Some(Number::Decimal(s)) if s == "100000000000000000000"));
+        assert!(matches!(Number::parse("-inf"), Some(Number::Float(f)) if f == f64::NEG_INFINITY));
+        assert_eq!(Number::parse("ten"), None);
+        assert_eq!(Number::Float(1e21).to_text().as_deref(), Some("1000000000000000000000"));
+        assert_eq!(Number::Float(2.5e-7).to_text().as_deref(), Some("0.00000025"));
+        assert_eq!(Number::Decimal("1.50e2".into()).to_text().as_deref(), Some("150"));
+        assert_eq!(Number::Float(f64::INFINITY).to_text(), None);
+    }
+
+    #[test]
+    fn null_object_has_every_attribute() {
+        let ty = Type::object([("a", Type::String), ("b", Type::list(Type::Bool))]);
+        let v = Value::null_object(&ty);
+        assert_eq!(v.get("a"), Some(&Value::Null));
+        assert_eq!(v.get("b"), Some(&Value::Null));
+        assert_eq!(Value::null_object(&Type::String), Value::Null);
+    }
+
+    #[test]
+    fn unknown_paths_name_every_unknown() {
+        let v = Value::Object(
+            [
+                ("a".to_string(), Value::List(vec![Value::int(1), Value::unknown()])),
+                ("m".to_string(), Value::Map([("k".to_string(), Value::unknown())].into())),
+                ("s".to_string(), Value::string("known")),
+            ]
+            .into(),
+        );
+        let paths: Vec<String> = v.unknown_paths().iter().map(ToString::to_string).collect();
+        assert_eq!(paths, ["a[1]", "m[\"k\"]"]);
+        assert_eq!(Value::unknown().unknown_paths(), vec![AttributePath::root()]);
+        assert!(Value::string("x").unknown_paths().is_empty());
+    }
 
     #[test]
     fn numbers_compare_by_value() {
