@@ -317,3 +317,30 @@ fn sorted_object(entries: impl IntoIterator<Item = (String, Value)>) -> Value {
 #[cfg(test)]
 #[path = "compare_tests.rs"]
 mod tests;
+
+/// A document as IAM returned it, decoded to plain compact JSON for storing in state; the raw text when it does not
+/// decode (so the difference still shows instead of being hidden).
+pub fn decode_to_string(raw: &str) -> String {
+    match decode_iam_document(raw) {
+        Ok(v) => v.to_string(),
+        Err(_) => raw.to_string(),
+    }
+}
+
+/// Equivalence of two optional documents: both absent, or both present and equivalent.
+pub fn optional_equivalent(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => equivalent(a, b),
+        _ => false,
+    }
+}
+
+/// Whether a document (as IAM returns it) mentions `needle` anywhere in its decoded text, for example a role's
+/// trust policy naming an OIDC provider ARN.
+pub fn mentions(raw: &str, needle: &str) -> bool {
+    match decode_iam_document(raw) {
+        Ok(v) => v.to_string().contains(needle),
+        Err(_) => raw.contains(needle),
+    }
+}

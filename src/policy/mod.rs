@@ -10,8 +10,8 @@ mod error;
 mod statement;
 
 pub use compare::{
-    analyze_trust_policy, canonicalize, decode_iam_document, equivalent, has_statement_equivalent, is_json_object,
-    StatementState, StatementStatus, TrustAnalysis,
+    analyze_trust_policy, canonicalize, decode_iam_document, decode_to_string, equivalent, has_statement_equivalent,
+    is_json_object, mentions, optional_equivalent, StatementState, StatementStatus, TrustAnalysis,
 };
 pub use error::PolicyError;
 pub use statement::{

@@ -1,0 +1,426 @@
+//! Objects many wirings share: the IAM OIDC provider of an issuer and the `eks-pod-identity-agent` addon of a
+//! cluster. Ownership rules (architecture.md): adopt what exists, create what is missing (tagged as ours), never
+//! fail because a sibling got there first, and delete only what we created once nothing uses it.
+//!
+//! Within one process, a per-key lock makes parallel wirings share one lookup and one create, a use counter keeps
+//! a release from deleting an object a sibling is about to rely on, and a coalescer folds the "is anything still
+//! using it?" scans of many parallel destroys into a few.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::aws::{Addon, OidcProvider};
+use crate::policy;
+
+use super::context::Context;
+use super::error::WiringError;
+use super::naming::{self, AGENT_ADDON, CREATED_BY_TAG, CREATED_BY_VALUE};
+
+/// Per issuer: the last known OIDC provider and how many wirings of this process are relying on it right now.
+#[derive(Default)]
+pub struct IssuerState {
+    /// `None`: not looked up yet. `Some(None)`: known not to exist.
+    pub provider: Option<Option<OidcProvider>>,
+}
+
+/// Per cluster: the last known agent addon.
+#[derive(Default)]
+pub struct AddonState {
+    pub addon: Option<Option<Addon>>,
+}
+
+/// A use of a shared object by one wiring, for as long as the wiring's apply needs it to exist.
+pub struct SharedUse {
+    counter: Arc<AtomicUsize>,
+}
+
+impl Drop for SharedUse {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Use counters live outside the locks so that dropping a use never waits.
+#[derive(Default)]
+pub struct UseCounter(pub Arc<AtomicUsize>);
+
+impl UseCounter {
+    fn acquire(&self) -> SharedUse {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        SharedUse { counter: self.0.clone() }
+    }
+    fn in_use(&self) -> bool {
+        self.0.load(Ordering::SeqCst) > 0
+    }
+}
+
+/// Runs a check so that every caller is served by a run that started after it asked. Callers that arrive while a
+/// run is in flight share the next one: N parallel destroys cause a handful of scans, not N.
+#[derive(Default)]
+pub struct Coalescer {
+    requested: AtomicU64,
+    served: tokio::sync::Mutex<(u64, Option<Result<(), WiringError>>)>,
+}
+
+impl Coalescer {
+    pub async fn run<F, Fut>(&self, f: F) -> Result<(), WiringError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(), WiringError>>,
+    {
+        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut served = self.served.lock().await;
+        if served.0 >= ticket {
+            return served.1.clone().unwrap_or(Ok(()));
+        }
+        let covers = self.requested.load(Ordering::SeqCst);
+        let result = f().await;
+        *served = (covers, Some(result.clone()));
+        result
+    }
+}
+
+fn created_by_us(tags: &BTreeMap<String, String>) -> bool {
+    tags.get(CREATED_BY_TAG).map(String::as_str) == Some(CREATED_BY_VALUE)
+}
+
+fn ownership_tags(ctx: &Context) -> BTreeMap<String, String> {
+    let mut tags = ctx.default_tags.clone();
+    tags.insert(CREATED_BY_TAG.to_string(), CREATED_BY_VALUE.to_string());
+    tags
+}
+
+fn same_set(a: &[String], b: &[String]) -> bool {
+    let mut a = a.to_vec();
+    let mut b = b.to_vec();
+    a.sort();
+    a.dedup();
+    b.sort();
+    b.dedup();
+    a == b
+}
+
+/// What a wiring needs to know about its OIDC provider.
+#[derive(Clone, Debug)]
+pub struct OidcInfo {
+    pub arn: String,
+    pub thumbprints: Vec<String>,
+}
+
+/// The thumbprints an issuer should carry, computed from its TLS chain (cached per issuer by the fetcher).
+pub async fn issuer_thumbprints(ctx: &Context, issuer_url: &str) -> Result<Vec<String>, WiringError> {
+    ctx.thumbprints
+        .thumbprints(issuer_url)
+        .await
+        .map(|t| t.thumbprints)
+        .map_err(|e| WiringError::new(format!("Cannot compute the OIDC thumbprint of {issuer_url}"), e.to_string()))
+}
+
+/// The OIDC provider for an issuer, read once per process (for plan and refresh).
+pub async fn lookup_oidc_provider(ctx: &Context, arn: &str) -> Result<Option<OidcProvider>, WiringError> {
+    let slot = ctx.issuers.get(arn);
+    let mut st = slot.lock().await;
+    if let Some(known) = &st.provider {
+        return Ok(known.clone());
+    }
+    let p = ctx
+        .aws
+        .get_oidc_provider(arn)
+        .await
+        .map_err(|e| WiringError::aws("Cannot read the IAM OIDC identity provider", e))?;
+    st.provider = Some(p.clone());
+    Ok(p)
+}
+
+/// The thumbprints the provider will carry after apply: ours follow the issuer's chain; one created by someone
+/// else keeps its own list (we never change what we do not own, apart from adding our audience).
+pub async fn planned_thumbprints(ctx: &Context, arn: &str, issuer_url: &str) -> Result<Vec<String>, WiringError> {
+    match lookup_oidc_provider(ctx, arn).await? {
+        Some(p) if !created_by_us(&p.tags) => Ok(p.thumbprints),
+        _ => issuer_thumbprints(ctx, issuer_url).await,
+    }
+}
+
+/// Makes sure the OIDC provider for `issuer_url` exists and accepts `audience`. Returns the provider and a use
+/// that keeps sibling releases in this process from deleting it until the caller's role trusts it.
+pub async fn ensure_oidc_provider(
+    ctx: &Context,
+    partition: &str,
+    account: &str,
+    issuer_url: &str,
+    audience: &str,
+) -> Result<(OidcInfo, SharedUse), WiringError> {
+    let arn = naming::oidc_provider_arn(partition, account, issuer_url);
+    let slot = ctx.issuers.get(&arn);
+    let uses = ctx.oidc_uses.get(&arn);
+    let guard = uses.acquire();
+    let mut st = slot.lock().await;
+    let fail = |what: &str, e| WiringError::aws(&format!("{what} for {issuer_url}"), e);
+
+    let current = match &st.provider {
+        Some(known) => known.clone(),
+        None => ctx.aws.get_oidc_provider(&arn).await.map_err(|e| fail("Cannot read the OIDC provider", e))?,
+    };
+    let mut provider = match current {
+        Some(p) => p,
+        None => {
+            let thumbprints = issuer_thumbprints(ctx, issuer_url).await?;
+            let created = ctx
+                .aws
+                .create_oidc_provider(issuer_url, &[audience.to_string()], &thumbprints, &ownership_tags(ctx))
+                .await;
+            match created {
+                Ok(_) => OidcProvider {
+                    arn: arn.clone(),
+                    url: naming::issuer_host_path(issuer_url).to_string(),
+                    client_ids: vec![audience.to_string()],
+                    thumbprints,
+                    tags: ownership_tags(ctx),
+                },
+                // Another process created it between our lookup and our create: adopt it.
+                Err(e) if e.is_already_exists() => ctx
+                    .aws
+                    .get_oidc_provider(&arn)
+                    .await
+                    .map_err(|e| fail("Cannot read the OIDC provider", e))?
+                    .ok_or_else(|| {
+                        WiringError::new(
+                            "OIDC provider vanished",
+                            format!("IAM reported that {arn} exists, then that it does not. Run apply again."),
+                        )
+                    })?,
+                Err(e) => return Err(fail("Cannot create the OIDC provider", e)),
+            }
+        }
+    };
+    if !provider.client_ids.iter().any(|c| c == audience) {
+        ctx.aws
+            .add_oidc_client_id(&arn, audience)
+            .await
+            .map_err(|e| fail("Cannot add the audience to the OIDC provider", e))?;
+        provider.client_ids.push(audience.to_string());
+    }
+    if created_by_us(&provider.tags) {
+        let want = issuer_thumbprints(ctx, issuer_url).await?;
+        if !same_set(&want, &provider.thumbprints) {
+            ctx.aws
+                .update_oidc_thumbprints(&arn, &want)
+                .await
+                .map_err(|e| fail("Cannot update the OIDC provider's thumbprints", e))?;
+            provider.thumbprints = want;
+        }
+    }
+    let info = OidcInfo { arn: arn.clone(), thumbprints: provider.thumbprints.clone() };
+    st.provider = Some(Some(provider));
+    Ok((info, guard))
+}
+
+/// Deletes the OIDC provider when this provider created it and no role in the account trusts it any more.
+pub async fn release_oidc_provider(ctx: &Context, arn: &str) -> Result<(), WiringError> {
+    let coalescer = ctx.oidc_release.get(arn);
+    coalescer
+        .run(|| async {
+            let slot = ctx.issuers.get(arn);
+            let mut st = slot.lock().await;
+            if ctx.oidc_uses.get(arn).in_use() {
+                return Ok(());
+            }
+            let fail = |what: &str, e| WiringError::aws(what, e);
+            let Some(p) = ctx.aws.get_oidc_provider(arn).await.map_err(|e| fail("Cannot read the OIDC provider", e))?
+            else {
+                st.provider = Some(None);
+                return Ok(());
+            };
+            if !created_by_us(&p.tags) {
+                st.provider = Some(Some(p));
+                return Ok(());
+            }
+            let roles = ctx
+                .aws
+                .list_roles()
+                .await
+                .map_err(|e| fail("Cannot list roles to see who trusts the OIDC provider", e))?;
+            let trusted = roles.iter().any(|r| policy::mentions(&r.trust_policy_raw, arn));
+            if trusted {
+                st.provider = Some(Some(p));
+                return Ok(());
+            }
+            ctx.aws.delete_oidc_provider(arn).await.map_err(|e| fail("Cannot delete the OIDC provider", e))?;
+            st.provider = Some(None);
+            Ok(())
+        })
+        .await
+}
+
+/// The agent addon of a cluster as last seen by this process (read once per process for refresh).
+pub async fn lookup_addon(ctx: &Context, cluster: &str) -> Result<Option<Addon>, WiringError> {
+    let slot = ctx.addons.get(cluster);
+    let mut st = slot.lock().await;
+    if let Some(known) = &st.addon {
+        return Ok(known.clone());
+    }
+    let a =
+        ctx.aws.describe_addon(cluster, AGENT_ADDON).await.map_err(|e| {
+            WiringError::aws(&format!("Cannot read the {AGENT_ADDON} addon of cluster \"{cluster}\""), e)
+        })?;
+    st.addon = Some(a.clone());
+    Ok(a)
+}
+
+/// Makes sure the agent addon is installed and ACTIVE (at `version` when given), creating it when absent, and
+/// waits with backoff until `deadline`. DEGRADED keeps waiting: an addon installed before any node exists sits
+/// there until nodes join.
+pub async fn ensure_addon(
+    ctx: &Context,
+    cluster: &str,
+    version: Option<&str>,
+    deadline: Instant,
+) -> Result<(Addon, SharedUse), WiringError> {
+    let slot = ctx.addons.get(cluster);
+    let guard = ctx.addon_uses.get(cluster).acquire();
+    let mut st = slot.lock().await;
+    if let Some(Some(a)) = &st.addon {
+        if a.status == "ACTIVE" && version.is_none_or(|v| a.version.as_deref() == Some(v)) {
+            return Ok((a.clone(), guard));
+        }
+    }
+    let started = Instant::now();
+    let what = format!("{AGENT_ADDON} addon of cluster \"{cluster}\"");
+    let fail = |verb: &str, e| WiringError::aws(&format!("Cannot {verb} the {what}"), e);
+    let mut delay = Duration::from_millis(250);
+    let mut last_status;
+    let mut last_issues: Vec<String> = Vec::new();
+    let mut asked_update = false;
+    loop {
+        let current = ctx.aws.describe_addon(cluster, AGENT_ADDON).await.map_err(|e| fail("read", e))?;
+        match current {
+            None => {
+                match ctx.aws.create_addon(cluster, AGENT_ADDON, version, &ownership_tags(ctx)).await {
+                    Ok(_) => {}
+                    Err(e) if e.is_already_exists() => {}
+                    Err(e) if e.is_not_found() => {
+                        return Err(WiringError::new(
+                            format!("EKS cluster \"{cluster}\" not found"),
+                            format!("Cannot install the {AGENT_ADDON} addon: {e}"),
+                        ))
+                    }
+                    Err(e) => return Err(fail("create", e)),
+                }
+                last_status = "CREATING".into();
+            }
+            Some(a) => {
+                last_status = a.status.clone();
+                last_issues = a.health_issues.clone();
+                match a.status.as_str() {
+                    "ACTIVE" => {
+                        match version {
+                            Some(v) if a.version.as_deref() != Some(v) && !asked_update => {
+                                ctx.aws
+                                    .update_addon_version(cluster, AGENT_ADDON, v)
+                                    .await
+                                    .map_err(|e| fail("update", e))?;
+                                asked_update = true;
+                            }
+                            Some(v) if a.version.as_deref() != Some(v) => {
+                                // Update requested; EKS has not switched yet (eventual consistency): keep waiting.
+                            }
+                            _ => {
+                                st.addon = Some(Some(a.clone()));
+                                return Ok((a, guard));
+                            }
+                        }
+                    }
+                    "CREATE_FAILED" | "UPDATE_FAILED" | "DELETE_FAILED" => {
+                        st.addon = Some(Some(a.clone()));
+                        let issues = if a.health_issues.is_empty() {
+                            "EKS reported no health issues.".to_string()
+                        } else {
+                            format!("Health issues:\n- {}", a.health_issues.join("\n- "))
+                        };
+                        return Err(WiringError::new(
+                            format!("The {what} is {}", a.status),
+                            format!(
+                                "{issues}\n\nFix the cause (see the addon in the EKS console), or delete the addon \
+                                 so that it can be created again, then apply again. To manage the agent elsewhere, \
+                                 set manage_agent_addon = false."
+                            ),
+                        ));
+                    }
+                    // CREATING, UPDATING, DEGRADED, DELETING (then create again): wait.
+                    _ => {}
+                }
+            }
+        }
+        if Instant::now() >= deadline {
+            st.addon = None;
+            let mut extra = format!("The {what} was still {last_status}.");
+            if last_status == "DEGRADED" {
+                extra.push_str(
+                    " An addon stays DEGRADED while the cluster has no nodes able to run it (for example before \
+                     any node group exists, or with only Fargate or Windows nodes, which Pod Identity does not \
+                     support).",
+                );
+            }
+            if !last_issues.is_empty() {
+                extra.push_str(&format!(" Health issues: {}.", last_issues.join("; ")));
+            }
+            return Err(WiringError::timeout(
+                &format!("waiting for the {what} to become ACTIVE"),
+                started.elapsed(),
+                &extra,
+            ));
+        }
+        ctx.sleep(delay, deadline).await?;
+        delay = (delay * 2).min(Duration::from_secs(15));
+    }
+}
+
+/// Deletes the agent addon when this provider created it and no pod identity association remains on the cluster.
+pub async fn release_addon(ctx: &Context, cluster: &str) -> Result<(), WiringError> {
+    let coalescer = ctx.addon_release.get(cluster);
+    coalescer
+        .run(|| async {
+            let slot = ctx.addons.get(cluster);
+            let mut st = slot.lock().await;
+            if ctx.addon_uses.get(cluster).in_use() {
+                return Ok(());
+            }
+            let what = format!("the {AGENT_ADDON} addon of cluster \"{cluster}\"");
+            let Some(a) = ctx
+                .aws
+                .describe_addon(cluster, AGENT_ADDON)
+                .await
+                .map_err(|e| WiringError::aws(&format!("Cannot read {what}"), e))?
+            else {
+                st.addon = Some(None);
+                return Ok(());
+            };
+            if !created_by_us(&a.tags) || a.status == "DELETING" {
+                st.addon = Some(Some(a));
+                return Ok(());
+            }
+            let left =
+                ctx.aws.list_associations(cluster, None, None).await.map_err(|e| {
+                    WiringError::aws(&format!("Cannot list the associations of cluster \"{cluster}\""), e)
+                })?;
+            if !left.is_empty() {
+                st.addon = Some(Some(a));
+                return Ok(());
+            }
+            ctx.aws
+                .delete_addon(cluster, AGENT_ADDON)
+                .await
+                .map_err(|e| WiringError::aws(&format!("Cannot delete {what}"), e))?;
+            st.addon = Some(None);
+            Ok(())
+        })
+        .await
+}
+
+/// Per-key use counters, kept by the context.
+pub type Uses = super::context::Keyed<UseCounter>;
