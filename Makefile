@@ -30,6 +30,15 @@ help:
 tools:
 	@scripts/install-tools.sh
 
+# The local AWS emulator (acceptance-tests/README.md). EMULATOR_ARGS, e.g. "--port 4566 --addon-delay 1".
+EMULATOR_ARGS ?= --port 0
+emulator:
+	@test -x $(PYTHON) || { echo "run 'make tools' first" >&2; exit 1; }
+	@exec $(PYTHON) acceptance-tests/emulator/run.py $(EMULATOR_ARGS)
+
+emulator-test: tools
+	$(PYTHON) -m pytest acceptance-tests/emulator/tests
+
 build:
 	cargo build --bin $(BINARY)
 
