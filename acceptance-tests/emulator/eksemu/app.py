@@ -87,7 +87,13 @@ def _read_body(environ: dict) -> bytes:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    if length > 0:
+        body = environ["wsgi.input"].read(length)
+    elif environ.get("wsgi.input_terminated"):  # chunked upload: the server ends the stream for us
+        body = environ["wsgi.input"].read()
+        environ["CONTENT_LENGTH"] = str(len(body))
+    else:
+        body = b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
 

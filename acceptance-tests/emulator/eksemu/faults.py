@@ -178,6 +178,14 @@ class Faults:
             self.iam_propagation_hidden = 0
             return n
 
+    def reset(self) -> None:
+        """Like clear, and rule ids start again at f1 (the admin reset: a fresh emulator)."""
+        with self._lock:
+            self._rules.clear()
+            self._ids = itertools.count(1)
+            self.iam_propagation_seconds = 0.0
+            self.iam_propagation_hidden = 0
+
     def total_injected(self) -> int:
         with self._lock:
             return sum(f.injected for f in self._rules) + self.iam_propagation_hidden

@@ -28,6 +28,18 @@ ACCESS_KEY_ID = "AKIAEKSIDENTITYEMU01"
 SECRET_ACCESS_KEY = "eksidentity-emulator-secret-access-key"
 
 
+def tag_map(tags) -> dict:
+    """moto keeps IAM tags as a list of {Key, Value} (roles) or a dict of them (OIDC providers): one plain map."""
+    if not tags:
+        return {}
+    items = tags.values() if isinstance(tags, dict) else tags
+    out = {}
+    for item in items:
+        if isinstance(item, dict) and "Key" in item:
+            out[item["Key"]] = item.get("Value", "")
+    return out
+
+
 class Emulator:
     """Everything one emulator process serves."""
 
@@ -147,7 +159,7 @@ class Emulator:
         self.addons.delay_seconds = self.initial_addon_delay
         self.associations.clear()
         self.oidc.clear()
-        self.faults.clear()
+        self.faults.reset()
         self.log.clear()
 
     def objects(self) -> dict:
@@ -162,11 +174,11 @@ class Emulator:
                 iam = per_account[part]
                 for role in list(iam.roles.values()):
                     roles.append({"account": account, "arn": role.arn, "name": role.name, "path": role.path,
-                                  "tags": dict(getattr(role, "tags", {}) or {})})  # fmt: skip
+                                  "tags": tag_map(role.tags)})  # fmt: skip
                 for provider in list(iam.open_id_providers.values()):
                     providers.append({"account": account, "arn": provider.arn, "url": provider.url,
                                       "thumbprints": list(provider.thumbprint_list or []),
-                                      "tags": dict(provider.tags or {})})  # fmt: skip
+                                      "tags": tag_map(provider.tags)})  # fmt: skip
         for account, per_account in list(eks_backends.items()):
             for region in list(per_account.keys()):
                 for cluster in list(per_account[region].clusters.values()):

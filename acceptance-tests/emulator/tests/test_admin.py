@@ -33,13 +33,19 @@ def test_cluster_in_another_region(emulator):
 
 def test_objects_summary_lists_everything(emulator, eks, iam, cluster):
     role = iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "eksidentity:wiring", "Value": "demo/a/b"}])["Role"]["Arn"]
-    iam.create_open_id_connect_provider(Url=cluster["oidc"]["issuer"], ClientIDList=["sts.amazonaws.com"], ThumbprintList=[cluster["oidc"]["thumbprint"]])
+    iam.create_open_id_connect_provider(
+        Url=cluster["oidc"]["issuer"],
+        ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=[cluster["oidc"]["thumbprint"]],
+        Tags=[{"Key": "eksidentity:created-by", "Value": "eksidentity"}],
+    )
     eks.create_addon(clusterName="demo", addonName="eks-pod-identity-agent")
     eks.create_pod_identity_association(clusterName="demo", namespace="a", serviceAccount="b", roleArn=role)
     objects = emulator.admin("GET", "/objects")
     assert objects["counts"] == {"roles": 1, "oidc_providers": 1, "clusters": 1, "addons": 1, "associations": 1}
     assert objects["roles"][0]["arn"] == role
-    assert objects["roles"][0]["tags"]
+    assert objects["roles"][0]["tags"] == {"eksidentity:wiring": "demo/a/b"}
+    assert objects["oidc_providers"][0]["tags"] == {"eksidentity:created-by": "eksidentity"}
     assert objects["oidc_providers"][0]["thumbprints"] == [cluster["oidc"]["thumbprint"]]
     assert objects["addons"][0]["name"] == "eks-pod-identity-agent"
     assert objects["associations"][0]["role_arn"] == role
