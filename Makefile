@@ -53,5 +53,5 @@ install: build
 unit-test:
 	cargo test --lib
 
-test: tools
+test: tools emulator-test
 	cargo test

@@ -36,14 +36,18 @@ from eksemu.server import Emulator  # noqa: E402
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="eksidentity local AWS emulator (moto + EKS add-ons, pod identity, OIDC)")
+    parser = argparse.ArgumentParser(
+        description="eksidentity local AWS emulator (moto + EKS add-ons, pod identity, OIDC)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default 0)")
     parser.add_argument("--region", default=os.environ.get("EKSIDENTITY_EMULATOR_REGION", "us-east-1"))
     parser.add_argument("--state-dir", help="directory for the CA bundle and TLS files (default: a temporary one)")
     parser.add_argument("--ready-file", help="JSON file written once the endpoint answers")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
-    parser.add_argument("--addon-delay", type=float, default=0.2, help="seconds an add-on stays CREATING/UPDATING/DELETING")
+    parser.add_argument(
+        "--addon-delay", type=float, default=0.2, help="seconds an add-on stays CREATING/UPDATING/DELETING"
+    )
     return parser.parse_args(argv)
 
 
@@ -92,7 +96,9 @@ def main(argv: list[str]) -> int:
         if args.ready_file:
             write_atomically(args.ready_file, json.dumps(info, indent=1) + "\n")
         print("\n".join(environment_lines(info)), flush=True)
-        print(f"# eksidentity emulator ready (pid {info['pid']}); Ctrl-C or SIGTERM stops it", file=sys.stderr, flush=True)
+        print(
+            f"# eksidentity emulator ready (pid {info['pid']}); Ctrl-C or SIGTERM stops it", file=sys.stderr, flush=True
+        )
         while not stop.wait(3600):
             pass
     finally:

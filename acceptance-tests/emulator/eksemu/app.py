@@ -137,9 +137,7 @@ class EmulatorApp:
         else:
             status, headers, chunks = self._call_moto(environ)
         duration_ms = (time.perf_counter() - t0) * 1000.0
-        self.log.record(
-            info.service, info.operation, status, started, duration_ms, info.method, info.path, fault_kind
-        )
+        self.log.record(info.service, info.operation, status, started, duration_ms, info.method, info.path, fault_kind)
         if not any(name.lower() == "content-length" for name, _ in headers):
             headers = list(headers) + [("Content-Length", str(sum(len(c) for c in chunks)))]
         start_response(f"{status} {_reason(status)}", headers)

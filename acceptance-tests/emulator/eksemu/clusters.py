@@ -58,9 +58,7 @@ def require_cluster(account: str, region: str, name: str):
     """moto's cluster object, or EKS's ResourceNotFoundException (same message as AWS and moto)."""
     cluster = find_cluster(account, region, name)
     if cluster is None:
-        raise EksError(
-            "ResourceNotFoundException", f"No cluster found for name: {name}.", fields={"clusterName": name}
-        )
+        raise EksError("ResourceNotFoundException", f"No cluster found for name: {name}.", fields={"clusterName": name})
     return cluster
 
 

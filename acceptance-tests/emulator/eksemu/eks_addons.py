@@ -28,7 +28,13 @@ CLUSTER_VERSIONS = ["1.34", "1.33", "1.32", "1.31", "1.30", "1.29", "1.28", "1.2
 CATALOG = {
     "eks-pod-identity-agent": {
         "type": "security",
-        "versions": ["v1.3.10-eksbuild.1", "v1.3.8-eksbuild.2", "v1.3.5-eksbuild.2", "v1.3.4-eksbuild.1", "v1.2.0-eksbuild.1"],
+        "versions": [
+            "v1.3.10-eksbuild.1",
+            "v1.3.8-eksbuild.2",
+            "v1.3.5-eksbuild.2",
+            "v1.3.4-eksbuild.1",
+            "v1.2.0-eksbuild.1",
+        ],
         "default": "v1.3.8-eksbuild.2",
     },
     "vpc-cni": {
@@ -235,10 +241,7 @@ class AddonStore:
                     fields={"clusterName": cluster_name, "addonName": name},
                 )
             t = now()
-            arn = (
-                f"arn:{partition(req.region)}:eks:{req.region}:{req.account}:addon/{cluster.name}/{name}/"
-                f"{new_uuid()}"
-            )
+            arn = f"arn:{partition(req.region)}:eks:{req.region}:{req.account}:addon/{cluster.name}/{name}/{new_uuid()}"
             addon = Addon(
                 account=req.account,
                 region=req.region,
@@ -335,8 +338,7 @@ class AddonStore:
             names = sorted(
                 a.name
                 for a in list(self._addons.values())
-                if (a.account, a.region, a.cluster) == (req.account, req.region, cluster)
-                and self._settle(a, now())
+                if (a.account, a.region, a.cluster) == (req.account, req.region, cluster) and self._settle(a, now())
             )
         page, token = paginate(names, req)
         out: dict = {"addons": page}
@@ -403,7 +405,11 @@ class AddonStore:
         if issues is None:
             issues = DEFAULT_ISSUES.get(status, [])
         issues = [
-            {"code": i.get("code", "InternalFailure"), "message": i.get("message", ""), "resourceIds": i.get("resourceIds", [])}
+            {
+                "code": i.get("code", "InternalFailure"),
+                "message": i.get("message", ""),
+                "resourceIds": i.get("resourceIds", []),
+            }
             for i in issues
         ]
         ov = Override(status, issues, float(seconds) if seconds is not None else None, now())

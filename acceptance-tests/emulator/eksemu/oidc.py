@@ -108,8 +108,7 @@ def _issue(
         import ipaddress
 
         sans = [
-            x509.IPAddress(ipaddress.ip_address(h)) if h.replace(".", "").isdigit() else x509.DNSName(h)
-            for h in hosts
+            x509.IPAddress(ipaddress.ip_address(h)) if h.replace(".", "").isdigit() else x509.DNSName(h) for h in hosts
         ]
         builder = (
             builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
@@ -354,7 +353,9 @@ class OidcProvider:
 
         der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         kid = hashlib.sha1(der).hexdigest()
-        return {"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid, "n": b64(numbers.n), "e": b64(numbers.e)}]}
+        return {
+            "keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid, "n": b64(numbers.n), "e": b64(numbers.e)}]
+        }
 
     def _handler_class(self):
         provider = self

@@ -26,7 +26,17 @@ from dataclasses import dataclass
 
 from . import clusters
 from .awserrors import EksError
-from .eksapi import ROLE_ARN, EksRequest, association_id, check_tags, now, optional_string, paginate, partition, require_string
+from .eksapi import (
+    ROLE_ARN,
+    EksRequest,
+    association_id,
+    check_tags,
+    now,
+    optional_string,
+    paginate,
+    partition,
+    require_string,
+)
 from .faults import Faults
 
 ROLE_MISSING = "Role provided in the request does not exist"
@@ -106,7 +116,9 @@ class AssociationStore:
         """The role must exist in moto's IAM (same account and partition) and be past any propagation delay."""
         m = ROLE_ARN.match(role_arn)
         if not m or m.group(1) != partition(req.region):
-            raise EksError("InvalidParameterException", f"Invalid Role Arn: '{role_arn}'", fields={"clusterName": cluster})
+            raise EksError(
+                "InvalidParameterException", f"Invalid Role Arn: '{role_arn}'", fields={"clusterName": cluster}
+            )
         if m.group(2) != req.account:
             raise EksError("InvalidParameterException", ROLE_MISSING, fields={"clusterName": cluster})
         iam = clusters.iam_backend(req.account, req.region)
@@ -125,7 +137,9 @@ class AssociationStore:
     @staticmethod
     def _check_target(target: str | None, cluster: str) -> None:
         if target and not ROLE_ARN.match(target):
-            raise EksError("InvalidParameterException", f"Invalid Target Role Arn: '{target}'", fields={"clusterName": cluster})
+            raise EksError(
+                "InvalidParameterException", f"Invalid Target Role Arn: '{target}'", fields={"clusterName": cluster}
+            )
 
     @staticmethod
     def _check_policy(policy: str | None, disable_session_tags: bool, cluster: str) -> None:
@@ -134,9 +148,13 @@ class AssociationStore:
         try:
             doc = json.loads(policy)
         except ValueError:
-            raise EksError("InvalidParameterException", "The policy is not valid JSON", fields={"clusterName": cluster}) from None
+            raise EksError(
+                "InvalidParameterException", "The policy is not valid JSON", fields={"clusterName": cluster}
+            ) from None
         if not isinstance(doc, dict):
-            raise EksError("InvalidParameterException", "The policy must be a JSON object", fields={"clusterName": cluster})
+            raise EksError(
+                "InvalidParameterException", "The policy must be a JSON object", fields={"clusterName": cluster}
+            )
         if not disable_session_tags:
             raise EksError(
                 "InvalidRequestException",
@@ -196,7 +214,9 @@ class AssociationStore:
                         fields={"clusterName": cluster},
                     )
             self._check_role(req, role_arn, cluster)
-            dup = next((a for a in on_cluster if (a.namespace, a.service_account) == (namespace, service_account)), None)
+            dup = next(
+                (a for a in on_cluster if (a.namespace, a.service_account) == (namespace, service_account)), None
+            )
             if dup is not None:
                 raise EksError(
                     "ResourceInUseException", f"Association already exists: {dup.id}", fields={"clusterName": cluster}

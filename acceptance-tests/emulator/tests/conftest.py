@@ -74,7 +74,17 @@ def start_emulator(tmp_dir: str, *extra_args: str) -> Emulator:
     ready = os.path.join(tmp_dir, "ready.json")
     t0 = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, RUN_PY, "--port", "0", "--ready-file", ready, "--state-dir", os.path.join(tmp_dir, "state"), *extra_args],
+        [
+            sys.executable,
+            RUN_PY,
+            "--port",
+            "0",
+            "--ready-file",
+            ready,
+            "--state-dir",
+            os.path.join(tmp_dir, "state"),
+            *extra_args,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -157,7 +167,11 @@ TRUST = json.dumps(
     {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
         ],
     }
 )

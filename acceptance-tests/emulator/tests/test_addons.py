@@ -43,7 +43,9 @@ def test_create_is_creating_then_active_with_default_version(eks, cluster):
 def test_create_with_explicit_version_and_role(eks, cluster, role):
     versions = eks.describe_addon_versions(addonName=AGENT)["addons"][0]["addonVersions"]
     oldest = versions[-1]["addonVersion"]
-    addon = eks.create_addon(clusterName="demo", addonName=AGENT, addonVersion=oldest, serviceAccountRoleArn=role)["addon"]
+    addon = eks.create_addon(clusterName="demo", addonName=AGENT, addonVersion=oldest, serviceAccountRoleArn=role)[
+        "addon"
+    ]
     assert addon["addonVersion"] == oldest
     assert addon["serviceAccountRoleArn"] == role
 
@@ -96,7 +98,9 @@ def test_update_goes_updating_then_active(eks, cluster):
     assert error_code(e) == "ResourceInUseException"
     wait_status(eks, "demo", AGENT, "ACTIVE")
 
-    update = eks.update_addon(clusterName="demo", addonName=AGENT, addonVersion=versions[0], resolveConflicts="OVERWRITE")["update"]
+    update = eks.update_addon(
+        clusterName="demo", addonName=AGENT, addonVersion=versions[0], resolveConflicts="OVERWRITE"
+    )["update"]
     assert update["type"] == "AddonUpdate" and update["status"] == "InProgress"
     assert {"type": "AddonVersion", "value": versions[0]} in update["params"]
     assert eks.describe_addon(clusterName="demo", addonName=AGENT)["addon"]["status"] == "UPDATING"
@@ -135,7 +139,11 @@ def test_list_addons_paginates(eks, cluster):
     assert first["addons"] == ["coredns", AGENT, "kube-proxy"]
     second = eks.list_addons(clusterName="demo", maxResults=3, nextToken=first["nextToken"])
     assert second["addons"] == ["vpc-cni"] and "nextToken" not in second
-    paged = [n for page in eks.get_paginator("list_addons").paginate(clusterName="demo", PaginationConfig={"PageSize": 1}) for n in page["addons"]]
+    paged = [
+        n
+        for page in eks.get_paginator("list_addons").paginate(clusterName="demo", PaginationConfig={"PageSize": 1})
+        for n in page["addons"]
+    ]
     assert paged == ["coredns", AGENT, "kube-proxy", "vpc-cni"]
     with pytest.raises(ClientError) as e:
         eks.list_addons(clusterName="demo", nextToken="garbage")
@@ -178,7 +186,11 @@ def test_degraded_override_forever_until_cleared(emulator, eks, cluster):
 
 
 def test_create_failed_override_with_health_issues(emulator, eks, cluster):
-    issue = {"code": "ConfigurationConflict", "message": "Conflicts found", "resourceIds": ["daemonset/eks-pod-identity-agent"]}
+    issue = {
+        "code": "ConfigurationConflict",
+        "message": "Conflicts found",
+        "resourceIds": ["daemonset/eks-pod-identity-agent"],
+    }
     emulator.admin("PUT", f"/clusters/demo/addons/{AGENT}/status", {"status": "CREATE_FAILED", "issues": [issue]})
     assert eks.create_addon(clusterName="demo", addonName=AGENT)["addon"]["status"] == "CREATING"
     failed = wait_status(eks, "demo", AGENT, "CREATE_FAILED")

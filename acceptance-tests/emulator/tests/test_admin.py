@@ -9,7 +9,9 @@ from conftest import TRUST
 
 
 def test_create_cluster_directly(emulator, eks):
-    made = emulator.admin("POST", "/clusters", {"name": "direct", "kubernetes_version": "1.30", "tags": {"env": "test"}}, expect=201)
+    made = emulator.admin(
+        "POST", "/clusters", {"name": "direct", "kubernetes_version": "1.30", "tags": {"env": "test"}}, expect=201
+    )
     assert made["status"] == "ACTIVE" and made["version"] == "1.30"
     assert made["arn"] == "arn:aws:eks:us-east-1:123456789012:cluster/direct"
     described = eks.describe_cluster(name="direct")["cluster"]
@@ -32,7 +34,9 @@ def test_cluster_in_another_region(emulator):
 
 
 def test_objects_summary_lists_everything(emulator, eks, iam, cluster):
-    role = iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "eksidentity:wiring", "Value": "demo/a/b"}])["Role"]["Arn"]
+    role = iam.create_role(
+        RoleName="app", AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "eksidentity:wiring", "Value": "demo/a/b"}]
+    )["Role"]["Arn"]
     iam.create_open_id_connect_provider(
         Url=cluster["oidc"]["issuer"],
         ClientIDList=["sts.amazonaws.com"],
@@ -58,7 +62,13 @@ def test_reset_wipes_moto_and_emulator_state(emulator, eks, iam, cluster):
     emulator.admin("PUT", "/addon-delay", {"seconds": 3})
     emulator.admin("PUT", "/iam/propagation-delay", {"seconds": 3})
     emulator.admin("POST", "/reset")
-    assert emulator.admin("GET", "/objects")["counts"] == {"roles": 0, "oidc_providers": 0, "clusters": 0, "addons": 0, "associations": 0}
+    assert emulator.admin("GET", "/objects")["counts"] == {
+        "roles": 0,
+        "oidc_providers": 0,
+        "clusters": 0,
+        "addons": 0,
+        "associations": 0,
+    }
     assert emulator.admin("GET", "/faults")["faults"] == []
     assert emulator.admin("GET", "/requests")["count"] == 0
     assert emulator.admin("GET", "/addon-delay")["seconds"] == 0.2

@@ -35,7 +35,9 @@ def test_query_throttling_is_throttling_400(emulator, service):
 
 def test_throttling_is_retried_by_the_sdk(emulator, cluster):
     """With retries on, botocore classifies the injected error as throttling and succeeds on a later attempt."""
-    emulator.admin("POST", "/faults", {"kind": "throttle", "service": "eks", "operation": "ListAddons", "max_count": 2}, expect=201)
+    emulator.admin(
+        "POST", "/faults", {"kind": "throttle", "service": "eks", "operation": "ListAddons", "max_count": 2}, expect=201
+    )
     eks = emulator.client("eks", attempts=5)
     resp = eks.list_addons(clusterName="demo")
     assert resp["ResponseMetadata"]["RetryAttempts"] == 2
@@ -52,7 +54,11 @@ def test_http_500(emulator, service, code):
     emulator.admin("POST", "/faults", {"kind": "http500", "service": service}, expect=201)
     client = emulator.client(service)
     with pytest.raises(ClientError) as e:
-        {"eks": lambda: client.list_clusters(), "iam": lambda: client.list_roles(), "sts": lambda: client.get_caller_identity()}[service]()
+        {
+            "eks": lambda: client.list_clusters(),
+            "iam": lambda: client.list_roles(),
+            "sts": lambda: client.get_caller_identity(),
+        }[service]()
     assert response_of(e) == (code, 500)
 
 
@@ -144,7 +150,9 @@ def test_iam_propagation_delay_hides_new_roles_from_eks(emulator, eks, iam, clus
 
 
 def test_iam_propagation_delay_applies_to_update(emulator, eks, iam, cluster, role):
-    aid = eks.create_pod_identity_association(clusterName="demo", namespace="n", serviceAccount="s", roleArn=role)["association"]["associationId"]
+    aid = eks.create_pod_identity_association(clusterName="demo", namespace="n", serviceAccount="s", roleArn=role)[
+        "association"
+    ]["associationId"]
     emulator.admin("PUT", "/iam/propagation-delay", {"seconds": 30})
     fresh = iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     with pytest.raises(ClientError) as e:

@@ -36,7 +36,9 @@ def thumbprint_of_served_chain(url: str, cafile: str) -> tuple[str, list[x509.Ce
 
 def test_cluster_created_through_eks_gets_a_local_issuer(emulator, eks, iam):
     role = iam.create_role(RoleName="cluster-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    created = eks.create_cluster(name="via-api", roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-1"]})["cluster"]
+    created = eks.create_cluster(name="via-api", roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-1"]})[
+        "cluster"
+    ]
     issuer = created["identity"]["oidc"]["issuer"]
     assert ISSUER_RE.match(issuer), issuer
     assert eks.describe_cluster(name="via-api")["cluster"]["identity"]["oidc"]["issuer"] == issuer

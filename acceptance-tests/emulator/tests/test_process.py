@@ -41,7 +41,9 @@ def test_ready_file_and_environment(emulator):
 
     # The printed environment is enough for an SDK: boto3 picks AWS_ENDPOINT_URL up by itself.
     session = boto3.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=env["AWS_REGION"]
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_REGION"],
     )
     old = os.environ.get("AWS_ENDPOINT_URL")
     os.environ["AWS_ENDPOINT_URL"] = env["AWS_ENDPOINT_URL"]
@@ -81,7 +83,13 @@ def test_startup_time_memory_and_clean_stops(tmp_path, capsys):
             code = emu.proc.wait(timeout=20)
         assert code == 0, emu.proc.stderr.read()
         assert not os.path.exists(emu.ready_file)
-        measured.append({"startup_s": round(emu.startup_s, 3), "rss_idle_mib": round(idle, 1), "rss_after_calls_mib": round(busy, 1)})
+        measured.append(
+            {
+                "startup_s": round(emu.startup_s, 3),
+                "rss_idle_mib": round(idle, 1),
+                "rss_after_calls_mib": round(busy, 1),
+            }
+        )
         assert emu.startup_s < 20
         assert busy < 500
     with capsys.disabled():

@@ -37,7 +37,10 @@ def test_filters_are_case_insensitive_and_combine(emulator, eks, iam, cluster):
     iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")
     iam.get_role(RoleName="r")
     eks.list_clusters()
-    assert [r["operation"] for r in emulator.admin("GET", "/requests?service=IAM")["requests"]] == ["CreateRole", "GetRole"]
+    assert [r["operation"] for r in emulator.admin("GET", "/requests?service=IAM")["requests"]] == [
+        "CreateRole",
+        "GetRole",
+    ]
     assert emulator.admin("GET", "/requests?service=iam&operation=getrole")["count"] == 1
     assert emulator.admin("GET", "/requests?operation=ListClusters")["requests"][0]["path"] == "/clusters"
 
@@ -58,7 +61,10 @@ def test_unsigned_sts_call_is_attributed_to_sts(emulator):
     import urllib.error
     import urllib.request
 
-    body = b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/x&RoleSessionName=s&WebIdentityToken=t"
+    body = (
+        b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/x"
+        b"&RoleSessionName=s&WebIdentityToken=t"
+    )
     req = urllib.request.Request(emulator.endpoint + "/", data=body, method="POST")
     req.add_header("Content-Type", "application/x-www-form-urlencoded")
     try:

@@ -50,7 +50,9 @@ def snake(name: str) -> str:
 
 def test_shapecheck_rejects_wrong_keys_types_and_errors(model):
     op = model.operation_model("DescribePodIdentityAssociation")
-    good = b'{"association": {"associationId": "a-1", "createdAt": 1.5, "disableSessionTags": false, "tags": {"k": "v"}}}'
+    good = (
+        b'{"association": {"associationId": "a-1", "createdAt": 1.5, "disableSessionTags": false, "tags": {"k": "v"}}}'
+    )
     assert check_response(model, op, 200, {}, good) == []
     assert check_response(model, op, 200, {}, b'{"association": {"associationID": "a-1"}}')  # wrong key case
     assert check_response(model, op, 200, {}, b'{"association": {"createdAt": "2024-01-01T00:00:00Z"}}')  # ISO date

@@ -29,7 +29,7 @@ def _handshake_bytes(host: str, port: int, cafile: str | None, server_hostname: 
                     sock.sendall(pending)
                 data = sock.recv(65536)
                 if not data:
-                    raise ConnectionError("server closed the connection during the handshake")
+                    raise ConnectionError("server closed the connection during the handshake") from None
                 received += data
                 incoming.write(data)
         pending = outgoing.read()
