@@ -19,6 +19,7 @@ import io
 import json
 import re
 import time
+import traceback
 from typing import Callable
 from urllib.parse import parse_qs, quote
 
@@ -167,6 +168,9 @@ class EmulatorApp:
             return status, headers, json.dumps(doc).encode(), None
         except EksError as e:
             return (*eks_error_response(e.code, e.message, e.status, e.fields), e.injected)
+        except Exception as e:  # an emulator bug: answer as EKS would, keep the traceback for whoever debugs it
+            traceback.print_exc()
+            return (*eks_error_response("ServerException", f"emulator bug: {e!r}", 500), None)
 
     def _call_moto(self, environ: dict):
         captured: dict = {}

@@ -22,6 +22,7 @@ import base64
 import datetime
 import hashlib
 import http.server
+import ipaddress
 import json
 import os
 import ssl
@@ -42,6 +43,13 @@ BIND_ADDRESS = "127.0.0.1"
 def sha1_thumbprint(cert: x509.Certificate) -> str:
     """Lowercase hex SHA-1 of the certificate's DER: IAM's OIDC thumbprint format."""
     return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def _san(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -105,11 +113,7 @@ def _issue(
             critical=True,
         )
     else:
-        import ipaddress
-
-        sans = [
-            x509.IPAddress(ipaddress.ip_address(h)) if h.replace(".", "").isdigit() else x509.DNSName(h) for h in hosts
-        ]
+        sans = [_san(h) for h in hosts]
         builder = (
             builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
