@@ -7,10 +7,12 @@
 //! - `provider`: provider configuration and the resource registry (implements `Provider`).
 //! - `wiring`: the `eksidentity_service_account_role` resource: validation, planning, apply steps.
 //! - `policy`, `thumbprint`, `aws`: trust policies, OIDC thumbprints, and the only code that calls AWS.
+//! - `docgen`: registry docs rendered from the schemas, examples/ and templates/ (used by `eksidentity-docs`).
 
 pub mod aws;
 pub mod cty;
 pub mod diag;
+pub mod docgen;
 pub mod plugin;
 pub mod policy;
 pub mod provider;
