@@ -13,11 +13,14 @@ TERRAFORM   ?= $(TOOLS)/bin/terraform
 VERSION     := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 BINARY      := terraform-provider-eksidentity
 PLUGIN_DIR  := $(ROOT)/build/plugins
-PLUGIN_PATH := registry.terraform.io/eksidentity/eksidentity/$(VERSION)/linux_amd64
+PLATFORM    := $(shell uname -s | tr A-Z a-z)_$(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
+PLUGIN_PATH := registry.terraform.io/eksidentity/eksidentity/$(VERSION)/$(PLATFORM)
+# Terraform and OpenTofu expand the source "eksidentity/eksidentity" with different default registry hosts.
+PLUGIN_HOSTS := registry.terraform.io registry.opentofu.org
 
 export TERRAFORM
 
-.PHONY: help tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint
+.PHONY: help tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint docs release
 
 help:
 	@echo "make demo     build, start the local AWS emulator, apply the examples, destroy"
@@ -26,6 +29,8 @@ help:
 	@echo "make build    debug build of the provider"
 	@echo "make install  place the provider in build/plugins for 'terraform init -plugin-dir'"
 	@echo "make emulator run the local AWS emulator in the foreground"
+	@echo "make docs     regenerate docs/ from templates/, examples/ and the schemas"
+	@echo "make release  release build, zip, SHA256SUMS and manifest in dist/"
 
 tools:
 	@scripts/install-tools.sh
@@ -45,10 +50,18 @@ build:
 build-release:
 	cargo build --release --bin $(BINARY)
 
+# Only the provider binary is installed or released; eksidentity-docs is a development tool.
 install: build
-	@mkdir -p $(PLUGIN_DIR)/$(PLUGIN_PATH)
-	@cp target/debug/$(BINARY) $(PLUGIN_DIR)/$(PLUGIN_PATH)/$(BINARY)_v$(VERSION)
-	@echo "installed $(PLUGIN_DIR)/$(PLUGIN_PATH)/$(BINARY)_v$(VERSION)"
+	@for host in $(PLUGIN_HOSTS); do \
+	  dir=$(PLUGIN_DIR)/$$host/eksidentity/eksidentity/$(VERSION)/$(PLATFORM); \
+	  mkdir -p $$dir && cp target/debug/$(BINARY) $$dir/$(BINARY)_v$(VERSION) && echo "installed $$dir/$(BINARY)_v$(VERSION)"; \
+	done
+
+docs:
+	cargo run --quiet --bin eksidentity-docs
+
+release:
+	@scripts/release.sh $(VERSION)
 
 unit-test:
 	cargo test --lib
