@@ -8,11 +8,13 @@
 //! - `wiring`: the `eksidentity_service_account_role` resource: validation, planning, apply steps.
 //! - `policy`, `thumbprint`, `aws`: trust policies, OIDC thumbprints, and the only code that calls AWS.
 //! - `docgen`: registry docs rendered from the schemas, examples/ and templates/ (used by `eksidentity-docs`).
+//! - `logging`: JSON log lines on stderr for Terraform; used by every layer.
 
 pub mod aws;
 pub mod cty;
 pub mod diag;
 pub mod docgen;
+pub mod logging;
 pub mod plugin;
 pub mod policy;
 pub mod provider;
