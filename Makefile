@@ -66,5 +66,9 @@ release:
 unit-test:
 	cargo test --lib
 
+# The go-plugin client tests: the built binary, started as Terraform starts it, over AutoMTLS.
+protocol-test:
+	cargo test --test protocol
+
 test: tools emulator-test
 	cargo test

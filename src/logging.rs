@@ -122,7 +122,8 @@ fn render(level: Level, module: &str, message: &str, fields: &[(&str, Value)], t
 
 /// `2006-01-02T15:04:05.000000Z`: the only layout hclog's reader parses (it drops lines it cannot parse).
 fn timestamp() -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
     time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
 }
 

@@ -11,8 +11,8 @@
 //! to stdout except the handshake line (or the debug instructions).
 
 mod listen;
-mod settings;
 mod services;
+mod settings;
 mod tls;
 
 use std::fmt;
@@ -109,9 +109,10 @@ pub fn serve<P: Provider>(provider: P) -> Result<(), ServeError> {
     // In debug mode a person watches stderr; otherwise Terraform decides through TF_LOG whether anyone does.
     logging::init_from_env(if debug { Some(logging::Level::Info) } else { None });
     let settings = if debug { Settings::debug(var)? } else { Settings::from_env(var)? };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
-        ServeError::new(ServeErrorKind::Setup, format!("could not start the async runtime: {e}"))
-    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServeError::new(ServeErrorKind::Setup, format!("could not start the async runtime: {e}")))?;
     runtime.block_on(run(Arc::new(provider), settings, debug))
 }
 
@@ -209,11 +210,7 @@ fn watch_signals<P: Provider>(lifecycle: &Lifecycle, provider: Arc<P>, debug: bo
 fn handshake_line(addr: &ListenAddr, server_cert: Option<&[u8]>) -> String {
     use base64::Engine;
     let cert = server_cert.map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der)).unwrap_or_default();
-    format!(
-        "{CORE_PROTOCOL_VERSION}|{PLUGIN_PROTOCOL_VERSION}|{}|{}|grpc|{cert}",
-        addr.network(),
-        addr.address()
-    )
+    format!("{CORE_PROTOCOL_VERSION}|{PLUGIN_PROTOCOL_VERSION}|{}|{}|grpc|{cert}", addr.network(), addr.address())
 }
 
 fn print_handshake_line(addr: &ListenAddr, server_cert: Option<&[u8]>) -> Result<(), ServeError> {

@@ -51,8 +51,7 @@ impl Settings {
             ));
         }
         if let Some(offered) = var("PLUGIN_PROTOCOL_VERSIONS").filter(|v| !v.trim().is_empty()) {
-            let speaks_ours =
-                offered.split(',').any(|v| v.trim().parse::<u32>().ok() == Some(PLUGIN_PROTOCOL_VERSION));
+            let speaks_ours = offered.split(',').any(|v| v.trim().parse::<u32>().ok() == Some(PLUGIN_PROTOCOL_VERSION));
             if !speaks_ours {
                 return Err(ServeError::new(
                     ServeErrorKind::IncompatibleProtocol,

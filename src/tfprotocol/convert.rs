@@ -39,8 +39,10 @@ pub(crate) fn encode_value(ty: &Type, value: &Value, what: &str) -> Result<proto
         Ok(msgpack) => Ok(proto::DynamicValue { msgpack, json: Vec::new() }),
         Err(e) => {
             let at = if e.path().is_root() { String::new() } else { format!(" at {}", e.path()) };
-            Err(Diagnostic::provider_bug(format!("The provider produced a {what} that does not match its schema{at}: {e}."))
-                .into())
+            Err(Diagnostic::provider_bug(format!(
+                "The provider produced a {what} that does not match its schema{at}: {e}."
+            ))
+            .into())
         }
     }
 }

@@ -30,12 +30,18 @@ fn plan_block(block: &Block, config: &Value, planned: &Value, path: &AttributePa
         }
         (Value::Unknown(_), Value::Unknown(_)) => return,
         (Value::Unknown(_), _) => {
-            out.push(Diagnostic::provider_bug(format!("The plan sets {}, whose configuration is not known yet.", name(path))));
+            out.push(Diagnostic::provider_bug(format!(
+                "The plan sets {}, whose configuration is not known yet.",
+                name(path)
+            )));
             return;
         }
         (Value::Object(c), Value::Object(p)) => (c, p),
         _ => {
-            out.push(Diagnostic::provider_bug(format!("The plan for {} does not have the configured shape.", name(path))));
+            out.push(Diagnostic::provider_bug(format!(
+                "The plan for {} does not have the configured shape.",
+                name(path)
+            )));
             return;
         }
     };
@@ -111,7 +117,9 @@ pub(crate) fn check_apply(planned: &Value, new: &Value) -> Diagnostics {
     let mut out = Vec::new();
     match (planned.is_null(), new.is_null()) {
         (true, false) => out.push(Diagnostic::provider_bug("Apply of a destroy returned a state that is not null.")),
-        (false, true) => out.push(Diagnostic::provider_bug("Apply returned no state, but the plan creates or updates the object.")),
+        (false, true) => {
+            out.push(Diagnostic::provider_bug("Apply returned no state, but the plan creates or updates the object."))
+        }
         (true, true) => {}
         (false, false) => apply_value(planned, new, &AttributePath::root(), &mut out),
     }
@@ -134,7 +142,8 @@ fn apply_value(planned: &Value, new: &Value, path: &AttributePath, out: &mut Vec
             }
             for (key, p_item) in p {
                 let n_item = n.get(key).unwrap_or(&Value::Null);
-                let item_path = if matches!(planned, Value::Object(_)) { path.push_attr(key) } else { path.push_key(key) };
+                let item_path =
+                    if matches!(planned, Value::Object(_)) { path.push_attr(key) } else { path.push_key(key) };
                 apply_value(p_item, n_item, &item_path, out);
             }
         }
@@ -176,12 +185,12 @@ fn strip_unknowns(value: Value, path: &AttributePath, found: &mut Vec<AttributeP
             found.push(path.clone());
             Value::Null
         }
-        Value::Object(items) => {
-            Value::Object(items.into_iter().map(|(k, v)| (k.clone(), strip_unknowns(v, &path.push_attr(&k), found))).collect())
-        }
-        Value::Map(items) => {
-            Value::Map(items.into_iter().map(|(k, v)| (k.clone(), strip_unknowns(v, &path.push_key(&k), found))).collect())
-        }
+        Value::Object(items) => Value::Object(
+            items.into_iter().map(|(k, v)| (k.clone(), strip_unknowns(v, &path.push_attr(&k), found))).collect(),
+        ),
+        Value::Map(items) => Value::Map(
+            items.into_iter().map(|(k, v)| (k.clone(), strip_unknowns(v, &path.push_key(&k), found))).collect(),
+        ),
         Value::List(items) => Value::List(strip_each(items, path, found)),
         Value::Tuple(items) => Value::Tuple(strip_each(items, path, found)),
         Value::Set(items) => Value::Set(items.into_iter().map(|v| strip_unknowns(v, path, found)).collect()),
@@ -233,7 +242,9 @@ mod tests {
             .block(NestedBlock::new(
                 "rule",
                 Nesting::List,
-                Block::new("").attribute(Attribute::string("effect").required()).attribute(Attribute::string("id").computed()),
+                Block::new("")
+                    .attribute(Attribute::string("effect").required())
+                    .attribute(Attribute::string("id").computed()),
             ))
     }
 

@@ -153,7 +153,10 @@ impl<P: Provider> ProviderService<P> {
             return Err(Diagnostic::error("Unsupported stored state", detail).into());
         }
         let stored: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
-            Diagnostics::from(Diagnostic::error("Unreadable stored state", format!("The stored state is not valid JSON: {e}.")))
+            Diagnostics::from(Diagnostic::error(
+                "Unreadable stored state",
+                format!("The stored state is not valid JSON: {e}."),
+            ))
         })?;
         let upgraded = self.provider.upgrade_resource_state(&req.type_name, req.version, stored).await?;
         let ty = schema.value_type();
@@ -230,7 +233,10 @@ impl<P: Provider> ProviderService<P> {
         Ok((response, diagnostics))
     }
 
-    async fn apply(&self, req: proto::apply_resource_change::Request) -> Outcome<proto::apply_resource_change::Response> {
+    async fn apply(
+        &self,
+        req: proto::apply_resource_change::Request,
+    ) -> Outcome<proto::apply_resource_change::Response> {
         let schema = self.resource_schema(&req.type_name)?;
         let ty = schema.value_type();
         let prior_state = decode_value(&ty, req.prior_state.as_ref(), "prior state")?;
@@ -266,7 +272,10 @@ impl<P: Provider> ProviderService<P> {
         Ok((response, diagnostics))
     }
 
-    async fn import(&self, req: proto::import_resource_state::Request) -> Outcome<Vec<proto::import_resource_state::ImportedResource>> {
+    async fn import(
+        &self,
+        req: proto::import_resource_state::Request,
+    ) -> Outcome<Vec<proto::import_resource_state::ImportedResource>> {
         self.resource_schema(&req.type_name)?;
         let out = self.provider.import_resource_state(ImportRequest { type_name: req.type_name, id: req.id }).await;
         let mut diagnostics = out.diagnostics;
@@ -369,7 +378,10 @@ impl<P: Provider> GrpcProvider for ProviderService<P> {
         let req = request.into_inner();
         let call = Call::start("UpgradeResourceState", &req.type_name);
         let (upgraded_state, diagnostics) = settle(self.upgrade(req).await);
-        Ok(Response::new(proto::upgrade_resource_state::Response { upgraded_state, diagnostics: call.finish(diagnostics) }))
+        Ok(Response::new(proto::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: call.finish(diagnostics),
+        }))
     }
 
     async fn get_resource_identity_schemas(
@@ -460,7 +472,10 @@ impl<P: Provider> GrpcProvider for ProviderService<P> {
         let req = request.into_inner();
         let call = Call::start("ReadDataSource", &req.type_name);
         let diagnostics = no_data_sources(&req.type_name);
-        Ok(Response::new(proto::read_data_source::Response { diagnostics: call.finish(diagnostics), ..Default::default() }))
+        Ok(Response::new(proto::read_data_source::Response {
+            diagnostics: call.finish(diagnostics),
+            ..Default::default()
+        }))
     }
 
     async fn generate_resource_config(
@@ -621,5 +636,419 @@ impl<P: Provider> GrpcProvider for ProviderService<P> {
         self.provider.stop().await;
         call.finish(Diagnostics::new());
         Ok(Response::new(proto::stop_provider::Response { error: String::new() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::cty::{decode_msgpack, encode_msgpack, AttributePath, Type, Value};
+    use crate::schema::{one_of, Attribute, Block, NestedBlock, Nesting};
+    use crate::tfprotocol::provider::{ApplyResponse, ImportResponse, ImportedResource, PlanResponse, ReadResponse};
+
+    const THING: &str = "fake_thing";
+
+    /// A provider whose answers the test sets, and which records what it was asked.
+    #[derive(Default)]
+    struct Fake {
+        provider: Option<Schema>,
+        resources: BTreeMap<String, Schema>,
+        plan: Mutex<Option<PlanResponse>>,
+        apply: Mutex<Option<ApplyResponse>>,
+        read: Mutex<Option<ReadResponse>>,
+        cross_field: Mutex<Diagnostics>,
+        calls: Mutex<Vec<String>>,
+        upgraded_from: Mutex<Option<(i64, serde_json::Value)>>,
+    }
+
+    fn fake() -> Fake {
+        let resource = Schema::new(
+            1,
+            Block::new("A thing.")
+                .attribute(Attribute::string("name").required().validator(one_of(&["a", "b"])))
+                .attribute(Attribute::new("tags", Type::map(Type::String)).optional())
+                .attribute(Attribute::string("arn").computed())
+                .block(NestedBlock::new(
+                    "timeouts",
+                    Nesting::Single,
+                    Block::new("").attribute(Attribute::string("create").optional()),
+                )),
+        );
+        Fake {
+            provider: Some(Schema::new(0, Block::new("").attribute(Attribute::string("region").optional()))),
+            resources: [(THING.to_string(), resource)].into(),
+            ..Default::default()
+        }
+    }
+
+    #[async_trait]
+    impl Provider for Fake {
+        fn provider_schema(&self) -> &Schema {
+            self.provider.as_ref().unwrap()
+        }
+        fn resource_schemas(&self) -> &BTreeMap<String, Schema> {
+            &self.resources
+        }
+        async fn validate_provider_config(&self, _config: &Value) -> Diagnostics {
+            self.calls.lock().unwrap().push("validate_provider_config".into());
+            Diagnostics::new()
+        }
+        async fn configure(&self, req: ConfigureRequest) -> Diagnostics {
+            self.calls.lock().unwrap().push(format!("configure {}", req.terraform_version));
+            Diagnostics::new()
+        }
+        async fn validate_resource_config(&self, _type_name: &str, _config: &Value) -> Diagnostics {
+            self.calls.lock().unwrap().push("validate_resource_config".into());
+            self.cross_field.lock().unwrap().clone()
+        }
+        async fn upgrade_resource_state(
+            &self,
+            _type_name: &str,
+            version: i64,
+            state: serde_json::Value,
+        ) -> Result<serde_json::Value, Diagnostics> {
+            *self.upgraded_from.lock().unwrap() = Some((version, state.clone()));
+            Ok(state)
+        }
+        async fn read_resource(&self, req: ReadRequest) -> ReadResponse {
+            self.read.lock().unwrap().take().unwrap_or(ReadResponse {
+                new_state: req.current_state,
+                private: req.private,
+                diagnostics: Diagnostics::new(),
+            })
+        }
+        async fn plan_resource_change(&self, _req: PlanRequest) -> PlanResponse {
+            self.plan.lock().unwrap().take().expect("plan answer set by the test")
+        }
+        async fn apply_resource_change(&self, _req: ApplyRequest) -> ApplyResponse {
+            self.apply.lock().unwrap().take().expect("apply answer set by the test")
+        }
+        async fn import_resource_state(&self, req: ImportRequest) -> ImportResponse {
+            ImportResponse {
+                imported: vec![ImportedResource {
+                    type_name: req.type_name,
+                    state: state("a", "arn:1"),
+                    private: b"p".to_vec(),
+                }],
+                diagnostics: Diagnostics::new(),
+            }
+        }
+        async fn stop(&self) {
+            self.calls.lock().unwrap().push("stop".into());
+        }
+    }
+
+    fn thing_type() -> Type {
+        fake().resources[THING].value_type()
+    }
+
+    fn object(name: &str, arn: Value) -> Value {
+        Value::Object(
+            [
+                ("name".to_string(), Value::string(name)),
+                ("tags".to_string(), Value::Null),
+                ("arn".to_string(), arn),
+                ("timeouts".to_string(), Value::Null),
+            ]
+            .into(),
+        )
+    }
+
+    fn state(name: &str, arn: &str) -> Value {
+        object(name, Value::string(arn))
+    }
+
+    fn config(name: &str) -> Value {
+        object(name, Value::Null)
+    }
+
+    fn wire(v: &Value) -> Option<proto::DynamicValue> {
+        Some(proto::DynamicValue { msgpack: encode_msgpack(&thing_type(), v).unwrap(), json: vec![] })
+    }
+
+    fn unwire(v: &Option<proto::DynamicValue>) -> Value {
+        decode_msgpack(&thing_type(), &v.as_ref().expect("a value").msgpack).unwrap()
+    }
+
+    fn service(fake: Fake) -> (ProviderService<Fake>, Arc<Fake>) {
+        let fake = Arc::new(fake);
+        (ProviderService::new(fake.clone()), fake)
+    }
+
+    fn details(d: &[proto::Diagnostic]) -> Vec<String> {
+        d.iter().map(|d| format!("{}: {}", d.summary, d.detail)).collect()
+    }
+
+    async fn validate(svc: &ProviderService<Fake>, v: &Value) -> Vec<proto::Diagnostic> {
+        let req = proto::validate_resource_config::Request {
+            type_name: THING.into(),
+            config: wire(v),
+            client_capabilities: None,
+        };
+        svc.validate_resource_config(Request::new(req)).await.unwrap().into_inner().diagnostics
+    }
+
+    #[tokio::test]
+    async fn validation_runs_schema_validators_then_cross_field_checks() {
+        let (svc, fake) = service(fake());
+        assert!(validate(&svc, &config("a")).await.is_empty());
+        assert_eq!(fake.calls.lock().unwrap().as_slice(), ["validate_resource_config"]);
+
+        let d = validate(&svc, &config("zzz")).await;
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            super::super::convert::path_from_proto(d[0].attribute.as_ref().unwrap()),
+            AttributePath::attr("name")
+        );
+        assert_eq!(fake.calls.lock().unwrap().len(), 1, "cross-field checks skipped after a validator error");
+
+        *fake.cross_field.lock().unwrap() =
+            Diagnostic::attribute_error(AttributePath::attr("tags"), "Cross", "field").into();
+        let d = validate(&svc, &config("b")).await;
+        assert_eq!(details(&d), ["Cross: field"]);
+    }
+
+    #[tokio::test]
+    async fn unknown_resource_types_are_errors() {
+        let (svc, _) = service(fake());
+        let req = proto::validate_resource_config::Request { type_name: "fake_other".into(), ..Default::default() };
+        let d = svc.validate_resource_config(Request::new(req)).await.unwrap().into_inner().diagnostics;
+        assert!(details(&d)[0].contains("\"fake_other\"") && details(&d)[0].contains(THING), "{:?}", details(&d));
+    }
+
+    #[tokio::test]
+    async fn plan_passes_private_bytes_and_requires_replace() {
+        let mut f = fake();
+        *f.plan.get_mut().unwrap() = Some(PlanResponse {
+            planned_state: object("a", Value::unknown()),
+            requires_replace: vec![AttributePath::attr("name")],
+            planned_private: b"private".to_vec(),
+            diagnostics: Diagnostics::new(),
+        });
+        let (svc, _) = service(f);
+        let req = proto::plan_resource_change::Request {
+            type_name: THING.into(),
+            prior_state: wire(&Value::Null),
+            proposed_new_state: wire(&object("a", Value::unknown())),
+            config: wire(&config("a")),
+            ..Default::default()
+        };
+        let resp = svc.plan_resource_change(Request::new(req)).await.unwrap().into_inner();
+        assert!(resp.diagnostics.is_empty(), "{:?}", details(&resp.diagnostics));
+        assert_eq!(unwire(&resp.planned_state), object("a", Value::unknown()));
+        assert_eq!(resp.planned_private, b"private");
+        assert_eq!(resp.requires_replace.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_changes_configuration_is_a_provider_bug() {
+        let mut f = fake();
+        *f.plan.get_mut().unwrap() =
+            Some(PlanResponse { planned_state: object("b", Value::unknown()), ..Default::default() });
+        let (svc, _) = service(f);
+        let req = proto::plan_resource_change::Request {
+            type_name: THING.into(),
+            prior_state: wire(&Value::Null),
+            proposed_new_state: wire(&config("a")),
+            config: wire(&config("a")),
+            ..Default::default()
+        };
+        let resp = svc.plan_resource_change(Request::new(req)).await.unwrap().into_inner();
+        assert!(resp.planned_state.is_none());
+        let d = details(&resp.diagnostics);
+        assert!(d[0].starts_with("Provider bug") && d[0].contains("name"), "{d:?}");
+    }
+
+    async fn apply_with(answer: ApplyResponse, planned: Value) -> proto::apply_resource_change::Response {
+        let mut f = fake();
+        *f.apply.get_mut().unwrap() = Some(answer);
+        let (svc, _) = service(f);
+        let req = proto::apply_resource_change::Request {
+            type_name: THING.into(),
+            prior_state: wire(&Value::Null),
+            planned_state: wire(&planned),
+            config: wire(&config("a")),
+            planned_private: b"pp".to_vec(),
+            ..Default::default()
+        };
+        svc.apply_resource_change(Request::new(req)).await.unwrap().into_inner()
+    }
+
+    #[tokio::test]
+    async fn apply_that_keeps_the_plan_passes() {
+        let answer = ApplyResponse { new_state: state("a", "arn:1"), private: b"new".to_vec(), ..Default::default() };
+        let resp = apply_with(answer, object("a", Value::unknown())).await;
+        assert!(resp.diagnostics.is_empty(), "{:?}", details(&resp.diagnostics));
+        assert_eq!(unwire(&resp.new_state), state("a", "arn:1"));
+        assert_eq!(resp.private, b"new");
+    }
+
+    #[tokio::test]
+    async fn apply_that_changes_a_known_planned_value_is_a_provider_bug() {
+        let answer = ApplyResponse { new_state: state("a", "arn:2"), ..Default::default() };
+        let resp = apply_with(answer, state("a", "arn:1")).await;
+        let d = details(&resp.diagnostics);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].starts_with("Provider bug") && d[0].contains("After apply, arn differs"), "{d:?}");
+        assert_eq!(unwire(&resp.new_state), state("a", "arn:2"), "the real state is still recorded");
+    }
+
+    #[tokio::test]
+    async fn unknowns_after_apply_are_nulled_and_reported() {
+        let answer = ApplyResponse { new_state: object("a", Value::unknown()), ..Default::default() };
+        let resp = apply_with(answer, object("a", Value::unknown())).await;
+        let d = details(&resp.diagnostics);
+        assert!(d[0].contains("unknown values (arn)"), "{d:?}");
+        assert_eq!(unwire(&resp.new_state), object("a", Value::Null));
+    }
+
+    #[tokio::test]
+    async fn a_failed_apply_keeps_the_partial_state_without_consistency_complaints() {
+        let answer = ApplyResponse {
+            new_state: state("a", "arn:partial"),
+            diagnostics: Diagnostic::error("AWS said no", "AccessDenied").into(),
+            ..Default::default()
+        };
+        let resp = apply_with(answer, state("a", "arn:1")).await;
+        assert_eq!(details(&resp.diagnostics), ["AWS said no: AccessDenied"]);
+        assert_eq!(unwire(&resp.new_state), state("a", "arn:partial"));
+    }
+
+    #[tokio::test]
+    async fn read_with_unknowns_is_a_provider_bug() {
+        let mut f = fake();
+        *f.read.get_mut().unwrap() =
+            Some(ReadResponse { new_state: object("a", Value::unknown()), ..Default::default() });
+        let (svc, _) = service(f);
+        let req = proto::read_resource::Request {
+            type_name: THING.into(),
+            current_state: wire(&state("a", "arn:1")),
+            ..Default::default()
+        };
+        let resp = svc.read_resource(Request::new(req)).await.unwrap().into_inner();
+        assert!(details(&resp.diagnostics)[0].contains("state returned by read"));
+        assert_eq!(unwire(&resp.new_state), object("a", Value::Null));
+    }
+
+    #[tokio::test]
+    async fn read_passes_private_bytes_and_null_means_gone() {
+        let (svc, _) = service(fake());
+        let req = proto::read_resource::Request {
+            type_name: THING.into(),
+            current_state: wire(&state("a", "arn:1")),
+            private: b"keep".to_vec(),
+            ..Default::default()
+        };
+        let resp = svc.read_resource(Request::new(req)).await.unwrap().into_inner();
+        assert_eq!(resp.private, b"keep");
+        assert_eq!(unwire(&resp.new_state), state("a", "arn:1"));
+
+        let mut f = fake();
+        *f.read.get_mut().unwrap() = Some(ReadResponse::default());
+        let (svc, _) = service(f);
+        let req = proto::read_resource::Request {
+            type_name: THING.into(),
+            current_state: wire(&state("a", "arn:1")),
+            ..Default::default()
+        };
+        let resp = svc.read_resource(Request::new(req)).await.unwrap().into_inner();
+        assert_eq!(unwire(&resp.new_state), Value::Null);
+    }
+
+    async fn upgrade(
+        svc: &ProviderService<Fake>,
+        version: i64,
+        raw: proto::RawState,
+    ) -> proto::upgrade_resource_state::Response {
+        let req = proto::upgrade_resource_state::Request { type_name: THING.into(), version, raw_state: Some(raw) };
+        svc.upgrade_resource_state(Request::new(req)).await.unwrap().into_inner()
+    }
+
+    #[tokio::test]
+    async fn upgrade_reads_json_leniently_and_answers_msgpack() {
+        let (svc, fake) = service(fake());
+        // Written by schema version 0: no `tags` yet, and a `legacy` attribute that is gone.
+        let json = br#"{"name":"a","arn":"arn:1","legacy":true,"timeouts":null}"#.to_vec();
+        let resp = upgrade(&svc, 0, proto::RawState { json, flatmap: Default::default() }).await;
+        assert!(resp.diagnostics.is_empty(), "{:?}", details(&resp.diagnostics));
+        assert_eq!(unwire(&resp.upgraded_state), state("a", "arn:1"));
+        assert!(resp.upgraded_state.unwrap().json.is_empty(), "answered in msgpack");
+        let (version, seen) = fake.upgraded_from.lock().unwrap().clone().unwrap();
+        assert_eq!(version, 0);
+        assert_eq!(seen["legacy"], true, "the provider sees the state as stored");
+    }
+
+    #[tokio::test]
+    async fn upgrade_refuses_flatmap_and_newer_versions() {
+        let (svc, _) = service(fake());
+        let flatmap = proto::RawState { json: vec![], flatmap: [("name".to_string(), "a".to_string())].into() };
+        let d = details(&upgrade(&svc, 0, flatmap).await.diagnostics);
+        assert!(d[0].contains("flatmap"), "{d:?}");
+        let json = proto::RawState { json: br#"{"name":"a"}"#.to_vec(), flatmap: Default::default() };
+        let d = details(&upgrade(&svc, 7, json).await.diagnostics);
+        assert!(d[0].contains("schema version 7"), "{d:?}");
+        let bad = proto::RawState { json: b"{".to_vec(), flatmap: Default::default() };
+        assert!(details(&upgrade(&svc, 1, bad).await.diagnostics)[0].contains("not valid JSON"));
+    }
+
+    #[tokio::test]
+    async fn import_encodes_each_object_with_its_schema() {
+        let (svc, _) = service(fake());
+        let req =
+            proto::import_resource_state::Request { type_name: THING.into(), id: "x".into(), ..Default::default() };
+        let resp = svc.import_resource_state(Request::new(req)).await.unwrap().into_inner();
+        assert!(resp.diagnostics.is_empty());
+        assert_eq!(resp.imported_resources.len(), 1);
+        let imported = &resp.imported_resources[0];
+        assert_eq!(unwire(&imported.state), state("a", "arn:1"));
+        assert_eq!(imported.private, b"p");
+    }
+
+    #[tokio::test]
+    async fn configure_and_stop_reach_the_provider() {
+        let (svc, fake) = service(fake());
+        let cfg = Value::Object([("region".to_string(), Value::string("eu-west-1"))].into());
+        let ty = fake.provider_schema().value_type();
+        let req = proto::configure_provider::Request {
+            terraform_version: "1.0.3".into(),
+            config: Some(proto::DynamicValue { msgpack: encode_msgpack(&ty, &cfg).unwrap(), json: vec![] }),
+            client_capabilities: None,
+        };
+        assert!(svc.configure_provider(Request::new(req)).await.unwrap().into_inner().diagnostics.is_empty());
+        svc.stop_provider(Request::new(proto::stop_provider::Request {})).await.unwrap();
+        assert_eq!(fake.calls.lock().unwrap().as_slice(), ["configure 1.0.3", "stop"]);
+    }
+
+    #[tokio::test]
+    async fn schema_and_metadata_advertise_capabilities() {
+        let (svc, _) = service(fake());
+        let schema = svc.get_provider_schema(Request::new(proto::get_provider_schema::Request {})).await.unwrap();
+        let schema = schema.into_inner();
+        let caps = schema.server_capabilities.unwrap();
+        assert!(caps.plan_destroy && caps.get_provider_schema_optional);
+        assert_eq!(schema.resource_schemas[THING].version, 1);
+        assert!(schema.data_source_schemas.is_empty());
+        let meta = svc.get_metadata(Request::new(proto::get_metadata::Request {})).await.unwrap().into_inner();
+        assert_eq!(meta.resources[0].type_name, THING);
+        assert!(meta.server_capabilities.unwrap().plan_destroy);
+        let ids = svc
+            .get_resource_identity_schemas(Request::new(proto::get_resource_identity_schemas::Request {}))
+            .await
+            .unwrap();
+        assert!(ids.into_inner().identity_schemas.is_empty());
+    }
+
+    #[tokio::test]
+    async fn data_sources_do_not_exist() {
+        let (svc, _) = service(fake());
+        let req = proto::read_data_source::Request { type_name: "fake_data".into(), ..Default::default() };
+        let d = svc.read_data_source(Request::new(req)).await.unwrap().into_inner().diagnostics;
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].severity, proto::diagnostic::Severity::Error as i32);
     }
 }
