@@ -113,7 +113,10 @@ pub fn serve<P: Provider>(provider: P) -> Result<(), ServeError> {
         .enable_all()
         .build()
         .map_err(|e| ServeError::new(ServeErrorKind::Setup, format!("could not start the async runtime: {e}")))?;
-    runtime.block_on(run(Arc::new(provider), settings, debug))
+    let result = runtime.block_on(run(Arc::new(provider), settings, debug));
+    // Do not wait for blocking work left behind (a DNS lookup, say): the host expects a prompt exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
 }
 
 async fn run<P: Provider>(provider: Arc<P>, settings: Settings, debug: bool) -> Result<(), ServeError> {
@@ -188,13 +191,13 @@ fn watch_signals<P: Provider>(lifecycle: &Lifecycle, provider: Arc<P>, debug: bo
         loop {
             tokio::select! {
                 _ = terminate.recv() => {
-                    provider.stop().await;
                     lifecycle.request_stop("SIGTERM");
+                    provider.stop().await;
                 }
                 _ = interrupt.recv() => {
                     if debug {
-                        provider.stop().await;
                         lifecycle.request_stop("SIGINT in debug mode");
+                        provider.stop().await;
                     } else {
                         logging::trace!("ignoring SIGINT; Terraform will send StopProvider");
                     }

@@ -24,7 +24,7 @@ pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
 
 /// Generated tfplugin6 types and service traits.
 #[allow(clippy::all, clippy::pedantic, dead_code, missing_docs)]
-pub(crate) mod proto {
+mod proto {
     tonic::include_proto!("tfplugin6");
 }
 
