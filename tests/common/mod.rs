@@ -293,9 +293,16 @@ impl Plugin {
     }
 }
 
+/// Asks politely first (SIGTERM lets the plugin remove its socket), then kills.
 impl Drop for Plugin {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if self.is_running() {
+            // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+            if self.wait_exit(Duration::from_secs(2)).is_none() {
+                let _ = self.child.kill();
+            }
+        }
         let _ = self.child.wait();
     }
 }
