@@ -58,8 +58,9 @@ fn attribute_item(a: &Attribute) -> String {
     format!("* `{}` - ({}) {}\n", a.name, attribute_labels(a), attribute_text(a))
 }
 
+/// The anchor GitHub gives the `### <name> block` heading (lowercase; underscores kept, spaces become hyphens).
 fn block_anchor(name: &str) -> String {
-    format!("{}-block", name.replace('_', "-"))
+    format!("{}-block", name.to_lowercase())
 }
 
 fn block_item(b: &NestedBlock) -> String {
