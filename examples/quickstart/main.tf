@@ -1,7 +1,7 @@
 # Quick start: three service accounts on one cluster, one per mode.
-#   payments/api      irsa          IAM roles for service accounts (OIDC provider + federated trust)
-#   orders/worker     pod_identity  EKS Pod Identity (agent addon + association)
-#   billing/exporter  both          the migration step between the two
+#   catalog/search    irsa          IAM roles for service accounts (OIDC provider + federated trust)
+#   cart/api          pod_identity  EKS Pod Identity (agent addon + association)
+#   shipping/tracker  both          the migration step between the two
 # `make demo` applies this folder against the local emulator and prints the outputs.
 
 terraform {
@@ -38,7 +38,7 @@ variable "cluster_name" {
 
 locals {
   # Read-only access to the SSM parameters under /quickstart/<namespace>/.
-  read_parameters = { for ns in ["payments", "orders", "billing"] : ns => jsonencode({
+  read_parameters = { for ns in ["catalog", "cart", "shipping"] : ns => jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect   = "Allow"
@@ -51,28 +51,28 @@ locals {
 resource "eksidentity_service_account_role" "irsa" {
   mode            = "irsa"
   cluster_name    = var.cluster_name
-  namespace       = "payments"
-  service_account = "api"
+  namespace       = "catalog"
+  service_account = "search"
   policy_arns     = []
-  inline_policies = { read-parameters = local.read_parameters["payments"] }
+  inline_policies = { read-parameters = local.read_parameters["catalog"] }
 }
 
 resource "eksidentity_service_account_role" "pod_identity" {
   mode            = "pod_identity"
   cluster_name    = var.cluster_name
-  namespace       = "orders"
-  service_account = "worker"
+  namespace       = "cart"
+  service_account = "api"
   policy_arns     = []
-  inline_policies = { read-parameters = local.read_parameters["orders"] }
+  inline_policies = { read-parameters = local.read_parameters["cart"] }
 }
 
 resource "eksidentity_service_account_role" "both" {
   mode            = "both"
   cluster_name    = var.cluster_name
-  namespace       = "billing"
-  service_account = "exporter"
+  namespace       = "shipping"
+  service_account = "tracker"
   policy_arns     = []
-  inline_policies = { read-parameters = local.read_parameters["billing"] }
+  inline_policies = { read-parameters = local.read_parameters["shipping"] }
 }
 
 locals {
@@ -94,12 +94,12 @@ output "service_account_annotations" {
   value = { for mode, w in local.wirings : mode => w.service_account_annotations }
 }
 
-# The EKS pod identity associations (null for irsa, which has none).
+# The EKS pod identity associations: pod_identity and both have one, irsa has none.
 output "association_ids" {
-  value = { for mode, w in local.wirings : mode => w.association_id }
+  value = { for mode, w in local.wirings : mode => w.association_id if w.association_id != null }
 }
 
-# The IAM OIDC identity provider that irsa and both share (null for pod_identity).
+# The IAM OIDC identity provider of the cluster's issuer, shared by irsa and both.
 output "oidc_provider_arns" {
-  value = { for mode, w in local.wirings : mode => w.oidc_provider_arn }
+  value = { for mode, w in local.wirings : mode => w.oidc_provider_arn if w.oidc_provider_arn != null }
 }

@@ -36,12 +36,12 @@ variable "cluster_name" {
 
 variable "namespace" {
   type    = string
-  default = "payments"
+  default = "invoices"
 }
 
 variable "service_account" {
   type    = string
-  default = "api"
+  default = "reader"
 }
 
 variable "policy_arns" {
@@ -55,7 +55,7 @@ variable "bucket_name" {
   default = "example-invoices"
 }
 
-resource "eksidentity_service_account_role" "api" {
+resource "eksidentity_service_account_role" "reader" {
   mode            = "irsa"
   cluster_name    = var.cluster_name
   namespace       = var.namespace
@@ -75,22 +75,22 @@ resource "eksidentity_service_account_role" "api" {
 }
 
 output "role_arn" {
-  value = eksidentity_service_account_role.api.role_arn
+  value = eksidentity_service_account_role.reader.role_arn
 }
 
 output "oidc_provider_arn" {
-  value = eksidentity_service_account_role.api.oidc_provider_arn
+  value = eksidentity_service_account_role.reader.oidc_provider_arn
 }
 
 # {"eks.amazonaws.com/role-arn" = "<role ARN>"}. With the hashicorp/kubernetes provider:
 #
-#   resource "kubernetes_service_account" "api" {
+#   resource "kubernetes_service_account" "reader" {
 #     metadata {
 #       name        = var.service_account
 #       namespace   = var.namespace
-#       annotations = eksidentity_service_account_role.api.service_account_annotations
+#       annotations = eksidentity_service_account_role.reader.service_account_annotations
 #     }
 #   }
 output "service_account_annotations" {
-  value = eksidentity_service_account_role.api.service_account_annotations
+  value = eksidentity_service_account_role.reader.service_account_annotations
 }
