@@ -319,3 +319,7 @@ pub fn plan(
         diagnostics,
     }
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -102,16 +102,16 @@ pub fn validate(config: &Config) -> Vec<Diagnostic> {
         }
     }
 
-    if config.session_policy.is_set() && config.disable_session_tags != Field::Known(true) {
-        if !config.disable_session_tags.is_unknown() {
-            out.push(err(
-                "session_policy",
-                "session_policy requires disable_session_tags = true",
-                "EKS accepts a session policy only when session tags are disabled, because both share the \
-                 packed size limit of the role session. Add disable_session_tags = true."
-                    .into(),
-            ));
-        }
+    let tags_disabled_or_unknown =
+        config.disable_session_tags == Field::Known(true) || config.disable_session_tags.is_unknown();
+    if config.session_policy.is_set() && !tags_disabled_or_unknown {
+        out.push(err(
+            "session_policy",
+            "session_policy requires disable_session_tags = true",
+            "EKS accepts a session policy only when session tags are disabled, because both share the \
+             packed size limit of the role session. Add disable_session_tags = true."
+                .into(),
+        ));
     }
 
     // The derived role name must be a valid IAM name; an explicit one was checked by its validator.
