@@ -104,7 +104,7 @@ pub fn validate(config: &Config) -> Vec<Diagnostic> {
 
     let tags_disabled_or_unknown =
         config.disable_session_tags == Field::Known(true) || config.disable_session_tags.is_unknown();
-    if config.session_policy.is_set() && !tags_disabled_or_unknown {
+    if is_set(config, "session_policy") && !tags_disabled_or_unknown {
         out.push(err(
             "session_policy",
             "session_policy requires disable_session_tags = true",
@@ -127,15 +127,16 @@ pub fn validate(config: &Config) -> Vec<Diagnostic> {
     out
 }
 
+/// Set to a known value. An unknown value may still turn out null, so it is never rejected.
 fn is_set(config: &Config, attr: &str) -> bool {
     match attr {
-        "target_role_arn" => config.target_role_arn.is_set(),
-        "session_policy" => config.session_policy.is_set(),
-        "disable_session_tags" => config.disable_session_tags.is_set(),
-        "manage_agent_addon" => config.manage_agent_addon.is_set(),
-        "agent_addon_version" => config.agent_addon_version.is_set(),
-        "audience" => config.audience.is_set(),
-        "oidc_issuer_url" => config.oidc_issuer_url.is_set(),
+        "target_role_arn" => config.target_role_arn.known().is_some(),
+        "session_policy" => config.session_policy.known().is_some(),
+        "disable_session_tags" => config.disable_session_tags.known().is_some(),
+        "manage_agent_addon" => config.manage_agent_addon.known().is_some(),
+        "agent_addon_version" => config.agent_addon_version.known().is_some(),
+        "audience" => config.audience.known().is_some(),
+        "oidc_issuer_url" => config.oidc_issuer_url.known().is_some(),
         _ => false,
     }
 }
@@ -165,5 +166,147 @@ fn check_maps(config: &Config, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cty::Value;
+    use crate::schema::validate_config;
+    use crate::wiring::schema::resource_schema;
+
+    fn config(attrs: &[(&str, Value)]) -> Value {
+        let mut v = Value::null_object(&resource_schema().value_type());
+        if let Value::Object(m) = &mut v {
+            m.insert("mode".into(), Value::string("irsa"));
+            m.insert("cluster_name".into(), Value::string("prod"));
+            m.insert("namespace".into(), Value::string("payments"));
+            m.insert("service_account".into(), Value::string("api"));
+            for (k, x) in attrs {
+                assert!(m.contains_key(*k), "no attribute {k}");
+                m.insert(k.to_string(), x.clone());
+            }
+        }
+        v
+    }
+
+    /// Schema validators plus cross-field validation, as the protocol layer runs them.
+    fn errors(v: &Value) -> Vec<Diagnostic> {
+        let mut out = validate_config(&resource_schema().block, v);
+        out.extend(validate(&Config::from_value(v)));
+        out.into_iter().filter(|d| d.is_error()).collect()
+    }
+
+    fn s(x: &str) -> Value {
+        Value::string(x)
+    }
+
+    #[test]
+    fn each_invalid_configuration_names_its_attribute() {
+        let map = |k: &str, v: Value| Value::Map([(k.to_string(), v)].into());
+        let cases: Vec<(&str, Vec<(&str, Value)>, &str)> = vec![
+            ("unknown mode", vec![("mode", s("oidc"))], "mode"),
+            ("namespace not a label", vec![("namespace", s("Payments"))], "namespace"),
+            ("service account not a subdomain", vec![("service_account", s("api_server"))], "service_account"),
+            (
+                "wildcard outside irsa",
+                vec![("mode", s("pod_identity")), ("service_account", s("*"))],
+                "service_account",
+            ),
+            ("irsa without cluster or issuer", vec![("cluster_name", Value::Null)], "cluster_name"),
+            ("pod identity without cluster", vec![("mode", s("both")), ("cluster_name", Value::Null)], "cluster_name"),
+            ("role name too long", vec![("role_name", s(&"r".repeat(65)))], "role_name"),
+            ("role name characters", vec![("role_name", s("my role"))], "role_name"),
+            (
+                "policy ARN malformed",
+                vec![("policy_arns", Value::Set(vec![s("ReadOnlyAccess")]))],
+                "policy_arns[\"ReadOnlyAccess\"]",
+            ),
+            ("boundary malformed", vec![("permissions_boundary", s("arn:aws:s3:::b"))], "permissions_boundary"),
+            (
+                "target role malformed",
+                vec![("mode", s("pod_identity")), ("target_role_arn", s("role/x"))],
+                "target_role_arn",
+            ),
+            ("inline policy not JSON", vec![("inline_policies", map("s3", s("{not json")))], "inline_policies[\"s3\"]"),
+            ("inline policy not an object", vec![("inline_policies", map("s3", s("[]")))], "inline_policies[\"s3\"]"),
+            (
+                "inline policy name",
+                vec![("inline_policies", map("bad name", s("{}")))],
+                "inline_policies[\"bad name\"]",
+            ),
+            (
+                "session policy not JSON",
+                vec![
+                    ("mode", s("pod_identity")),
+                    ("disable_session_tags", Value::Bool(true)),
+                    ("session_policy", s("x")),
+                ],
+                "session_policy",
+            ),
+            (
+                "session policy without disabled tags",
+                vec![("mode", s("pod_identity")), ("session_policy", s("{}"))],
+                "session_policy",
+            ),
+            ("session duration too short", vec![("max_session_duration", Value::int(60))], "max_session_duration"),
+            ("session duration too long", vec![("max_session_duration", Value::int(50000))], "max_session_duration"),
+            ("issuer not https", vec![("oidc_issuer_url", s("http://issuer"))], "oidc_issuer_url"),
+            (
+                "bad timeout",
+                vec![(
+                    "timeouts",
+                    Value::Object(
+                        [
+                            ("create".to_string(), s("ten minutes")),
+                            ("update".to_string(), Value::Null),
+                            ("delete".to_string(), Value::Null),
+                        ]
+                        .into(),
+                    ),
+                )],
+                "timeouts.create",
+            ),
+            ("reserved tag key", vec![("tags", map("eksidentity:wiring", s("x")))], "tags[\"eksidentity:wiring\"]"),
+            (
+                "target role in irsa",
+                vec![("target_role_arn", s("arn:aws:iam::111122223333:role/t"))],
+                "target_role_arn",
+            ),
+            ("audience in pod identity", vec![("mode", s("pod_identity")), ("audience", s("x"))], "audience"),
+            ("bad cluster name", vec![("cluster_name", s("-prod"))], "cluster_name"),
+            ("bad role path", vec![("role_path", s("workloads"))], "role_path"),
+        ];
+        for (name, attrs, path) in cases {
+            let errs = errors(&config(&attrs));
+            assert!(!errs.is_empty(), "{name}: accepted");
+            assert!(
+                errs.iter().any(|d| d.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)),
+                "{name}: no error at {path}: {errs:?}"
+            );
+            assert!(errs.iter().all(|d| !d.detail.is_empty()), "{name}: an error has no explanation");
+        }
+    }
+
+    #[test]
+    fn valid_and_unknown_values_are_accepted() {
+        assert!(errors(&config(&[])).is_empty());
+        assert!(errors(&config(&[("service_account", s("*"))])).is_empty());
+        assert!(errors(&config(&[
+            ("cluster_name", Value::Null),
+            ("oidc_issuer_url", s("https://issuer.example.com"))
+        ]))
+        .is_empty());
+        // Values from other resources are not known at validate time: never rejected.
+        for attr in ["mode", "namespace", "service_account", "cluster_name", "session_policy", "role_name"] {
+            assert!(errors(&config(&[(attr, Value::unknown())])).is_empty(), "{attr} unknown was rejected");
+        }
+        assert!(errors(&config(&[
+            ("mode", s("pod_identity")),
+            ("session_policy", s("{}")),
+            ("disable_session_tags", Value::unknown())
+        ]))
+        .is_empty());
     }
 }
