@@ -205,7 +205,8 @@ mod tests {
     #[test]
     fn each_invalid_configuration_names_its_attribute() {
         let map = |k: &str, v: Value| Value::Map([(k.to_string(), v)].into());
-        let cases: Vec<(&str, Vec<(&str, Value)>, &str)> = vec![
+        type Case<'a> = (&'a str, Vec<(&'a str, Value)>, &'a str);
+        let cases: Vec<Case> = vec![
             ("unknown mode", vec![("mode", s("oidc"))], "mode"),
             ("namespace not a label", vec![("namespace", s("Payments"))], "namespace"),
             ("service account not a subdomain", vec![("service_account", s("api_server"))], "service_account"),
