@@ -129,6 +129,22 @@ impl Aws {
     pub fn region(&self) -> &str {
         &self.region
     }
+
+    /// Clients from an already-built SDK configuration (used by the acceptance tests and the benchmarks, which
+    /// talk to the emulator with explicit credentials and endpoint).
+    pub fn from_sdk_config(sdk: &aws_config::SdkConfig) -> Aws {
+        Aws {
+            iam: aws_sdk_iam::Client::new(sdk),
+            eks: aws_sdk_eks::Client::new(sdk),
+            sts: aws_sdk_sts::Client::new(sdk),
+            region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// The raw SDK clients, for callers outside the provider that need an operation this module does not wrap.
+    pub fn sdk(&self) -> (&aws_sdk_iam::Client, &aws_sdk_eks::Client) {
+        (&self.iam, &self.eks)
+    }
 }
 
 fn expand_home(path: &str) -> String {
