@@ -113,6 +113,7 @@ pub fn resource_schema() -> Schema {
     .attribute(
         Attribute::new("policy_arns", Type::set(Type::String))
             .optional()
+            .computed()
             .description(
                 "ARNs of managed policies attached to the role. When set, the list is exclusive: attachments not \
                  listed are detached. When not set, attachments are not managed by this resource (so separate \
@@ -127,6 +128,7 @@ pub fn resource_schema() -> Schema {
     .attribute(
         Attribute::new("inline_policies", Type::map(Type::String))
             .optional()
+            .computed()
             .description(
                 "Inline policies of the role: policy name to JSON document. Documents are compared by meaning \
                  (key order, whitespace, single values versus lists), so IAM's reformatting never shows as a \
