@@ -32,6 +32,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+# AWS managed policies (arn:aws:iam::aws:policy/...) exist in every account, as in AWS.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 from eksemu.server import Emulator  # noqa: E402
 
 

@@ -14,7 +14,7 @@ import threading
 
 from werkzeug.serving import make_server
 
-from . import clusters
+from . import clusters, iam_extras
 from .admin import AdminApp
 from .app import EmulatorApp
 from .eks_addons import AddonStore
@@ -57,6 +57,7 @@ class Emulator:
         self.tags.add_lookup(self.addons.find_by_arn)
         self.tags.add_lookup(self.associations.find_by_arn)
         clusters.ClusterHooks(on_create=self._cluster_created, on_delete=self._cluster_deleted).install()
+        iam_extras.install()
 
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
