@@ -30,7 +30,7 @@ impl Emulator {
         let dir = tempfile::tempdir().expect("temp dir");
         let ready = dir.path().join("ready.json");
         let log = std::fs::File::create(dir.path().join("emulator.log")).expect("log file");
-        let child = Command::new(&python)
+        let mut child = Command::new(&python)
             .arg(root.join("acceptance-tests/emulator/run.py"))
             .args(["--port", "0", "--ready-file"])
             .arg(&ready)
@@ -46,6 +46,12 @@ impl Emulator {
                 if let Ok(v) = serde_json::from_str(&text) {
                     break v;
                 }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "the emulator exited ({status}) before it was ready; its log:\n{}",
+                    std::fs::read_to_string(dir.path().join("emulator.log")).unwrap_or_default()
+                );
             }
             assert!(
                 started.elapsed() < Duration::from_secs(60),

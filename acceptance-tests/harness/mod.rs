@@ -19,7 +19,7 @@ use eksidentity::aws::Aws;
 use serde_json::Value;
 
 pub use emulator::Emulator;
-pub use terraform::{Run, Workdir};
+pub use terraform::Workdir;
 
 pub const PROVIDER_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-eksidentity");
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
