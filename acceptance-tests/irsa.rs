@@ -176,15 +176,18 @@ fn emu_irsa_lifecycle() {
     assert_eq!(provider.thumbprints, vec![new_thumbprint]);
     wd.assert_no_changes();
 
-    // The role is deleted behind Terraform's back: the plan re-creates it.
+    // The role is deleted behind Terraform's back: the plan re-creates it. A derived name is derived again from
+    // the current namespace and service account (it only stayed put while the role existed).
     delete_role_everywhere(&env, role);
     let plan = wd.assert_changes();
     assert!(plan.contains("will be created"), "{plan}");
     wd.apply().expect_ok();
+    let role = "prod-billing-worker";
     assert!(env.role_exists(role));
+    assert_eq!(wd.resource(ADDR)["role_name"], json!(role));
     wd.assert_no_changes();
 
-    // Import: forget it, import it by its ID, and the plan is empty.
+    // Import: forget it, import it by its ID, and the plan is empty; the same by role name.
     wd.state_rm(ADDR);
     wd.import(ADDR, "prod/billing/worker").expect_ok();
     wd.assert_no_changes();
