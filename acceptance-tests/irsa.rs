@@ -214,3 +214,146 @@ fn delete_role_everywhere(env: &Env, role: &str) {
     }
     env.block(env.aws.delete_role(role)).unwrap();
 }
+
+/// `n` wirings on `cluster` in one configuration, named app0..app{n-1}.
+fn many(env: &Env, clusters: &[&str], per_cluster: usize) -> String {
+    let mut hcl = env.provider_block("");
+    for c in clusters {
+        for i in 0..per_cluster {
+            hcl.push_str(&format!(
+                "resource \"{ADDRESS}\" \"{c}_{i}\" {{\n  mode = \"irsa\"\n  cluster_name = \"{c}\"\n  namespace = \"team{i}\"\n  service_account = \"app\"\n}}\n"
+            ));
+        }
+    }
+    hcl
+}
+
+#[test]
+fn emu_irsa_parallel_wirings_share_one_provider_per_issuer() {
+    let env = Env::start();
+    let emu = env.emu();
+    let a = env.cluster("alpha");
+    let b = env.cluster("beta");
+    let wd = env.workdir();
+    wd.write(&many(&env, &[&a, &b], 10));
+    wd.init();
+    emu.clear_requests();
+    wd.apply_with(&["-parallelism=10"]).expect_ok();
+    let counts = emu.request_counts();
+    assert_eq!(counts.get("iam:CreateOpenIDConnectProvider"), Some(&2), "one provider per issuer: {counts:?}");
+    assert_eq!(counts.get("iam:CreateRole"), Some(&20), "{counts:?}");
+    let objects = emu.objects();
+    assert_eq!(objects["counts"]["oidc_providers"], json!(2), "{objects}");
+    assert_eq!(objects["counts"]["roles"], json!(20), "{objects}");
+    wd.assert_no_changes();
+    wd.destroy().expect_ok();
+    let objects = emu.objects();
+    assert_eq!(objects["counts"]["roles"], json!(0), "{objects}");
+    assert_eq!(objects["counts"]["oidc_providers"], json!(0), "{objects}");
+}
+
+#[test]
+fn emu_irsa_adopts_an_existing_provider_and_leaves_it_on_destroy() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = env.cluster("prod");
+    let oidc = emu.oidc(&cluster);
+    let issuer = oidc["issuer"].as_str().unwrap();
+    // Someone else's provider: other audience, no eksidentity tag, a stale thumbprint.
+    let arn = env
+        .block(env.aws.create_oidc_provider(issuer, &["other-audience".to_string()], &["1".repeat(40)], &Default::default()))
+        .expect("create provider");
+    let wd = env.workdir();
+    wd.write(&wiring(&env, &cluster, "  namespace = \"payments\"\n  service_account = \"api\"\n"));
+    wd.init();
+    wd.apply().expect_ok();
+    wd.assert_no_changes();
+    let p = env.block(env.aws.get_oidc_provider(&arn)).unwrap().expect("still there");
+    assert!(p.client_ids.contains(&"sts.amazonaws.com".to_string()), "our audience was added: {p:?}");
+    assert!(p.client_ids.contains(&"other-audience".to_string()));
+    assert_eq!(p.thumbprints, vec!["1".repeat(40)], "we never change thumbprints of a provider we did not create");
+    assert!(!p.tags.contains_key("eksidentity:created-by"));
+    wd.destroy().expect_ok();
+    assert!(env.block(env.aws.get_oidc_provider(&arn)).unwrap().is_some(), "a provider we did not create is never deleted");
+    assert_eq!(emu.objects()["counts"]["roles"], json!(0));
+}
+
+#[test]
+fn emu_irsa_crash_leftover_role_is_adopted_only_with_our_tag() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = env.cluster("prod");
+    let trust = r#"{"Version":"2012-10-17","Statement":[]}"#;
+    // A role an interrupted apply left behind: our wiring tag, an attachment we did not ask for.
+    let tags = std::collections::BTreeMap::from([("eksidentity:wiring".to_string(), "prod/payments/api".to_string())]);
+    env.block(env.aws.create_role(&eksidentity::aws::NewRole {
+        name: "prod-payments-api",
+        path: "/",
+        trust_policy: trust,
+        description: None,
+        max_session_duration: 3600,
+        permissions_boundary: None,
+        tags: &tags,
+    }))
+    .unwrap();
+    env.block(env.aws.attach_policy("prod-payments-api", "arn:aws:iam::aws:policy/ReadOnlyAccess")).unwrap();
+    let wd = env.workdir();
+    wd.write(&wiring(&env, &cluster, "  namespace = \"payments\"\n  service_account = \"api\"\n  policy_arns = []\n"));
+    wd.init();
+    wd.apply().expect_ok();
+    assert!(env.attached("prod-payments-api").is_empty(), "policy_arns = [] is exclusive");
+    assert!(env.trust("prod-payments-api").to_string().contains("AssumeRoleWithWebIdentity"), "trust converged");
+    wd.assert_no_changes();
+    assert_eq!(emu.objects()["counts"]["roles"], json!(1), "no duplicate role");
+
+    // A same-named role without our tag is never taken over, and nothing changes.
+    env.block(env.aws.create_role(&eksidentity::aws::NewRole {
+        name: "prod-payments-web",
+        path: "/",
+        trust_policy: trust,
+        description: None,
+        max_session_duration: 3600,
+        permissions_boundary: None,
+        tags: &Default::default(),
+    }))
+    .unwrap();
+    let wd2 = env.workdir();
+    wd2.write(&wiring(&env, &cluster, "  namespace = \"payments\"\n  service_account = \"web\"\n"));
+    wd2.init();
+    let out = wd2.apply().expect_fail();
+    assert!(out.text().contains("prod-payments-web") && out.text().contains("already exists"), "{}", out.text());
+    assert!(wd2.state_list().is_empty(), "nothing recorded for a role we did not create");
+    assert_eq!(env.trust("prod-payments-web").to_string(), trust.replace(' ', ""));
+    wd.destroy().expect_ok();
+}
+
+#[test]
+fn emu_irsa_without_a_cluster_name_and_with_a_wildcard() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = env.cluster("external");
+    let issuer = emu.oidc(&cluster)["issuer"].as_str().unwrap().to_string();
+    let host_path = issuer.trim_start_matches("https://").to_string();
+    let wd = env.workdir();
+    wd.write(&format!(
+        "{}\nresource \"{ADDRESS}\" \"app\" {{\n  mode = \"irsa\"\n  oidc_issuer_url = \"{issuer}\"\n  namespace = \"jobs\"\n  service_account = \"*\"\n}}\n",
+        env.provider_block("")
+    ));
+    wd.init();
+    wd.apply().expect_ok();
+    let res = wd.resource(ADDR);
+    let role = res["role_name"].as_str().unwrap().to_string();
+    assert!(role.starts_with("irsa-") && role.ends_with("-jobs-all"), "{role}");
+    assert_eq!(res["id"], json!(format!("{host_path}/jobs/*")));
+    let st = federated_statement(&env.trust(&role));
+    assert_eq!(st["Condition"]["StringLike"][format!("{host_path}:sub")], json!("system:serviceaccount:jobs:*"));
+    assert_eq!(st["Condition"]["StringEquals"][format!("{host_path}:aud")], json!("sts.amazonaws.com"));
+    assert!(st["Condition"]["StringEquals"].get(format!("{host_path}:sub")).is_none());
+    wd.assert_no_changes();
+    wd.state_rm(ADDR);
+    wd.import(ADDR, &format!("{host_path}/jobs/*")).expect_ok();
+    wd.assert_no_changes();
+    wd.destroy().expect_ok();
+    assert_eq!(emu.objects()["counts"]["roles"], json!(0));
+    assert_eq!(emu.objects()["counts"]["oidc_providers"], json!(0));
+}
