@@ -133,7 +133,8 @@ fn emu_pod_identity_lifecycle() {
     assert_eq!(associations(&env, &cluster, "billing", "worker").len(), 1);
     wd.assert_no_changes();
 
-    env.block(env.aws.update_trust_policy(role, r#"{"Version":"2012-10-17","Statement":[]}"#)).unwrap();
+    let foreign = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    env.block(env.aws.update_trust_policy(role, foreign)).unwrap();
     wd.assert_changes();
     wd.apply().expect_ok();
     assert!(has_pods_statement(&env.trust(role)));
