@@ -11,9 +11,16 @@ const AGENT: &str = "eks-pod-identity-agent";
 
 fn config(env: &Env, mode: &str, cluster: &str, body: &str) -> String {
     format!(
-        "{}\nresource \"{ADDRESS}\" \"app\" {{\n  mode = \"{mode}\"\n  cluster_name = \"{cluster}\"\n{body}}}\n\
-         output \"annotations\" {{ value = {ADDRESS}.app.service_account_annotations }}\n",
+        "{}\nresource \"{ADDRESS}\" \"app\" {{\n  mode = \"{mode}\"\n  cluster_name = \"{cluster}\"\n{body}}}\n",
         env.provider_block("")
+    )
+}
+
+/// The same with an output of the annotations, as a user feeds them to a kubernetes_service_account.
+fn config_with_output(env: &Env, mode: &str, cluster: &str, body: &str) -> String {
+    format!(
+        "{}output \"annotations\" {{ value = {ADDRESS}.app.service_account_annotations }}\n",
+        config(env, mode, cluster, body)
     )
 }
 
@@ -184,7 +191,7 @@ fn emu_migration_irsa_both_pod_identity_and_back() {
     let wd = env.workdir();
     let mut role_arn: Option<String> = None;
     for (step, mode) in ["irsa", "both", "pod_identity", "both", "irsa"].iter().enumerate() {
-        wd.write(&config(&env, mode, &cluster, body));
+        wd.write(&config_with_output(&env, mode, &cluster, body));
         if step == 0 {
             wd.init();
         }
