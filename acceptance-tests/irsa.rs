@@ -62,7 +62,10 @@ fn emu_irsa_lifecycle() {
     let st = federated_statement(&trust);
     assert_eq!(st["Principal"]["Federated"], json!(provider_arn));
     assert_eq!(st["Action"], json!("sts:AssumeRoleWithWebIdentity"));
-    assert_eq!(st["Condition"]["StringEquals"][format!("{host_path}:sub")], json!("system:serviceaccount:payments:api"));
+    assert_eq!(
+        st["Condition"]["StringEquals"][format!("{host_path}:sub")],
+        json!("system:serviceaccount:payments:api")
+    );
     assert_eq!(st["Condition"]["StringEquals"][format!("{host_path}:aud")], json!("sts.amazonaws.com"));
     assert!(st["Condition"].get("StringLike").is_none());
     let provider = env.block(env.aws.get_oidc_provider(&provider_arn)).unwrap().expect("OIDC provider created");
@@ -111,7 +114,10 @@ fn emu_irsa_lifecycle() {
         body.push(line.to_string());
         wd.write(&wiring(&env, &cluster, &body.concat()));
         let plan = wd.assert_changes();
-        assert!(plan.contains("updated in-place") && !plan.contains("must be replaced"), "{what}: not an in-place update:\n{plan}");
+        assert!(
+            plan.contains("updated in-place") && !plan.contains("must be replaced"),
+            "{what}: not an in-place update:\n{plan}"
+        );
         wd.apply().expect_ok();
         wd.assert_no_changes();
         let now = env.block(env.aws.get_role(role)).unwrap().expect("role still exists");
@@ -125,7 +131,10 @@ fn emu_irsa_lifecycle() {
     assert_eq!(env.attached(role), vec!["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]);
     assert!(env.block(env.aws.list_inline_policy_names(role)).unwrap().is_empty());
     let st = federated_statement(&env.trust(role));
-    assert_eq!(st["Condition"]["StringEquals"][format!("{host_path}:sub")], json!("system:serviceaccount:billing:worker"));
+    assert_eq!(
+        st["Condition"]["StringEquals"][format!("{host_path}:sub")],
+        json!("system:serviceaccount:billing:worker")
+    );
     assert_eq!(st["Condition"]["StringEquals"][format!("{host_path}:aud")], json!("sts.example.com"));
     let provider = env.block(env.aws.get_oidc_provider(&provider_arn)).unwrap().unwrap();
     assert!(provider.client_ids.contains(&"sts.example.com".to_string()));
@@ -261,7 +270,12 @@ fn emu_irsa_adopts_an_existing_provider_and_leaves_it_on_destroy() {
     let issuer = oidc["issuer"].as_str().unwrap();
     // Someone else's provider: other audience, no eksidentity tag, a stale thumbprint.
     let arn = env
-        .block(env.aws.create_oidc_provider(issuer, &["other-audience".to_string()], &["1".repeat(40)], &Default::default()))
+        .block(env.aws.create_oidc_provider(
+            issuer,
+            &["other-audience".to_string()],
+            &["1".repeat(40)],
+            &Default::default(),
+        ))
         .expect("create provider");
     let wd = env.workdir();
     wd.write(&wiring(&env, &cluster, "  namespace = \"payments\"\n  service_account = \"api\"\n"));
@@ -274,7 +288,10 @@ fn emu_irsa_adopts_an_existing_provider_and_leaves_it_on_destroy() {
     assert_eq!(p.thumbprints, vec!["1".repeat(40)], "we never change thumbprints of a provider we did not create");
     assert!(!p.tags.contains_key("eksidentity:created-by"));
     wd.destroy().expect_ok();
-    assert!(env.block(env.aws.get_oidc_provider(&arn)).unwrap().is_some(), "a provider we did not create is never deleted");
+    assert!(
+        env.block(env.aws.get_oidc_provider(&arn)).unwrap().is_some(),
+        "a provider we did not create is never deleted"
+    );
     assert_eq!(emu.objects()["counts"]["roles"], json!(0));
 }
 
@@ -356,4 +373,49 @@ fn emu_irsa_without_a_cluster_name_and_with_a_wildcard() {
     wd.destroy().expect_ok();
     assert_eq!(emu.objects()["counts"]["roles"], json!(0));
     assert_eq!(emu.objects()["counts"]["oidc_providers"], json!(0));
+}
+
+#[test]
+fn emu_irsa_import_of_a_hand_made_role_by_name() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = env.cluster("prod");
+    env.cluster("other");
+    let issuer = emu.oidc(&cluster)["issuer"].as_str().unwrap().to_string();
+    // A role made by hand for IRSA: custom name, no eksidentity tag, the provider made elsewhere.
+    let trust = eksidentity::policy::trust_policy(&[eksidentity::policy::irsa_statement(
+        "aws",
+        &env.account_id,
+        issuer.trim_start_matches("https://"),
+        "payments",
+        "api",
+        "sts.amazonaws.com",
+    )]);
+    let thumbprint = emu.oidc(&cluster)["thumbprint"].as_str().unwrap().to_string();
+    env.block(env.aws.create_oidc_provider(&issuer, &["sts.amazonaws.com".into()], &[thumbprint], &Default::default()))
+        .unwrap();
+    env.block(env.aws.create_role(&eksidentity::aws::NewRole {
+        name: "payments-api-irsa",
+        path: "/",
+        trust_policy: &trust,
+        description: None,
+        max_session_duration: 3600,
+        permissions_boundary: None,
+        tags: &Default::default(),
+    }))
+    .unwrap();
+    let wd = env.workdir();
+    wd.write(&wiring(
+        &env,
+        &cluster,
+        "  namespace = \"payments\"\n  service_account = \"api\"\n  role_name = \"payments-api-irsa\"\n  tags = {}\n",
+    ));
+    wd.init();
+    wd.import(ADDR, "payments-api-irsa").expect_ok();
+    assert_eq!(wd.resource(ADDR)["cluster_name"], json!(cluster), "the cluster is found from the trusted issuer");
+    // Only the tags managed by this configuration differ (default tags are added); no replacement.
+    let plan = wd.assert_changes();
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    wd.apply().expect_ok();
+    wd.assert_no_changes();
 }

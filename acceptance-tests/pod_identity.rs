@@ -34,7 +34,9 @@ fn statements(trust: &Value) -> Vec<Value> {
 fn has_pods_statement(trust: &Value) -> bool {
     statements(trust).iter().any(|s| {
         s["Principal"]["Service"] == json!("pods.eks.amazonaws.com")
-            && s["Action"].as_array().is_some_and(|a| a.contains(&json!("sts:AssumeRole")) && a.contains(&json!("sts:TagSession")))
+            && s["Action"]
+                .as_array()
+                .is_some_and(|a| a.contains(&json!("sts:AssumeRole")) && a.contains(&json!("sts:TagSession")))
     })
 }
 
@@ -127,7 +129,10 @@ fn emu_pod_identity_lifecycle() {
     assert_eq!(a[0].target_role_arn.as_deref(), Some("arn:aws:iam::210987654321:role/payments-data"));
     assert!(a[0].disable_session_tags);
     assert!(a[0].policy.as_deref().is_some_and(|p| p.contains("s3:GetObject")));
-    assert_eq!(a[0].external_id.as_deref(), Some(format!("{}/{}/prod/billing/worker", env.region, env.account_id).as_str()));
+    assert_eq!(
+        a[0].external_id.as_deref(),
+        Some(format!("{}/{}/prod/billing/worker", env.region, env.account_id).as_str())
+    );
     assert_eq!(wd.resource(ADDR)["external_id"], json!(a[0].external_id));
     assert!(associations(&env, &cluster, "payments", "api").is_empty(), "the old association was removed");
     assert!(associations(&env, &cluster, "payments", "worker").is_empty());
@@ -273,6 +278,19 @@ fn emu_preexisting_addon_is_adopted_and_left_alone() {
     wd.apply().expect_ok();
     assert_eq!(emu.request_counts().get("eks:CreateAddon"), None);
     wd.assert_no_changes();
+    // Its version belongs to whoever installed it: asking for another one is a clear error, not an update.
+    let other = "v0.0.1-eksbuild.1";
+    wd.write(&config(
+        &env,
+        "pod_identity",
+        &cluster,
+        &format!("  namespace = \"payments\"\n  service_account = \"api\"\n  agent_addon_version = \"{other}\"\n"),
+    ));
+    let out = wd.apply().expect_fail();
+    assert!(out.text().contains("was not installed by this provider"), "{}", out.text());
+    assert_ne!(addon(&env, &cluster).unwrap().version.as_deref(), Some(other));
+    wd.write(&config(&env, "pod_identity", &cluster, "  namespace = \"payments\"\n  service_account = \"api\"\n"));
+    wd.apply().expect_ok();
     wd.destroy().expect_ok();
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(addon(&env, &cluster).expect("still installed").status, "ACTIVE", "an addon we did not create stays");

@@ -99,6 +99,27 @@ impl Aws {
         }))
     }
 
+    /// Names of every cluster in the region (all pages).
+    pub async fn list_clusters(&self) -> AwsResult<Vec<String>> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .eks
+                .list_clusters()
+                .max_results(100)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(err("ListClusters"))?;
+            out.extend(page.clusters().iter().cloned());
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
     // ---- addons ----
 
     pub async fn describe_addon(&self, cluster: &str, addon: &str) -> AwsResult<Option<Addon>> {

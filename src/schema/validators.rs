@@ -135,11 +135,20 @@ where
     MatchesFn { description: description.to_string(), summary: summary.to_string(), check }
 }
 
+/// "Must be x." -> "must be x.", so that "Each element must be x." reads as one sentence.
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 struct EachSetElement(Arc<dyn Validator>);
 
 impl Validator for EachSetElement {
     fn description(&self) -> String {
-        format!("Each element: {}", self.0.description())
+        format!("Each element {}", lower_first(&self.0.description()))
     }
     fn validate(&self, value: &Value, path: &AttributePath, out: &mut Vec<Diagnostic>) {
         if let Value::Set(items) | Value::List(items) = value {
@@ -164,7 +173,7 @@ struct EachMapValue(Arc<dyn Validator>);
 
 impl Validator for EachMapValue {
     fn description(&self) -> String {
-        format!("Each value: {}", self.0.description())
+        format!("Each value {}", lower_first(&self.0.description()))
     }
     fn validate(&self, value: &Value, path: &AttributePath, out: &mut Vec<Diagnostic>) {
         if let Value::Map(items) = value {

@@ -126,6 +126,21 @@ fn mode_of(t: &TrustFacts) -> Option<Mode> {
     }
 }
 
+/// The cluster in this region whose OIDC issuer is `issuer_host_path`, if any: a role imported by name without our
+/// tag still gets its `cluster_name`, so a configuration that names the cluster plans no replacement.
+async fn cluster_for_issuer(ctx: &Context, issuer_host_path: Option<&str>) -> Result<Option<String>, WiringError> {
+    let Some(want) = issuer_host_path else { return Ok(None) };
+    let names = ctx.aws.list_clusters().await.map_err(|e| WiringError::aws("Cannot list EKS clusters", e))?;
+    for name in names {
+        if let Some(c) = ctx.cluster(&name).await? {
+            if c.oidc_issuer.as_deref().map(naming::issuer_host_path) == Some(want) {
+                return Ok(Some(name));
+            }
+        }
+    }
+    Ok(None)
+}
+
 pub async fn import(ctx: &Context, id: &str) -> Result<State, WiringError> {
     let parsed = parse_id(id)?;
     let fail = |what: &str, e| WiringError::aws(what, e);
@@ -200,7 +215,9 @@ pub async fn import(ctx: &Context, id: &str) -> Result<State, WiringError> {
             (cluster.clone(), namespace.clone(), service_account.clone())
         }
         _ => match (&trust.namespace, &trust.service_account) {
-            (Some(ns), Some(sa)) => (None, ns.clone(), sa.clone()),
+            (Some(ns), Some(sa)) => {
+                (cluster_for_issuer(ctx, trust.issuer_host_path.as_deref()).await?, ns.clone(), sa.clone())
+            }
             _ => {
                 return Err(WiringError::new(
                     "Cannot import: wiring unknown",

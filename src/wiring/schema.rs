@@ -57,7 +57,7 @@ pub fn resource_schema() -> Schema {
     .attribute(
         Attribute::string("namespace")
             .required()
-            .description("Kubernetes namespace of the service account (a DNS-1123 label).")
+            .description("Kubernetes namespace of the service account.")
             .validator(string_check("Must be a DNS-1123 label.", "Invalid namespace", checks::dns1123_label)),
     )
     .attribute(
@@ -181,7 +181,8 @@ pub fn resource_schema() -> Schema {
             .computed()
             .description(
                 "Version of the `eks-pod-identity-agent` addon, for example `v1.3.4-eksbuild.1`. Defaults to the \
-                 version EKS picks; the computed value is the installed version.",
+                 version EKS picks; the computed value is the installed version. This provider changes the version \
+                 only of an addon it installed; an addon installed elsewhere must already run the version set here.",
             )
             .validator(crate::schema::string_length_between(1, 100)),
     )
@@ -223,18 +224,25 @@ pub fn resource_schema() -> Schema {
             .description("ARN of the IAM OIDC identity provider the role trusts (`irsa` and `both`; null otherwise)."),
     )
     .attribute(Attribute::string("oidc_thumbprint").computed().description(
-        "SHA-1 thumbprint (40 lowercase hex characters) of the top intermediate CA that the issuer's JWKS host \
-         presents, computed as AWS documents it (`irsa` and `both`).",
+        "First thumbprint registered on the OIDC provider (`irsa` and `both`). For a provider this provider \
+         created, it is the SHA-1 (40 lowercase hex characters) of the top intermediate CA that the issuer's JWKS \
+         host presents, computed as AWS documents it, and it follows the issuer's certificate chain. A provider \
+         created elsewhere keeps its own thumbprints.",
     ))
     .attribute(Attribute::new("oidc_thumbprint_list", Type::list(Type::String)).computed().description(
-        "Thumbprints registered on the OIDC provider: the JWKS host's, plus the discovery host's when it differs.",
+        "Thumbprints registered on the OIDC provider. For a provider this provider created: the JWKS host's, plus \
+         the discovery host's when it differs.",
     ))
     .attribute(
         Attribute::string("association_id")
             .computed()
             .description("ID of the pod identity association (`pod_identity` and `both`; null otherwise)."),
     )
-    .attribute(Attribute::string("association_arn").computed().description("ARN of the pod identity association."))
+    .attribute(
+        Attribute::string("association_arn")
+            .computed()
+            .description("ARN of the pod identity association (`pod_identity` and `both`; null otherwise)."),
+    )
     .attribute(Attribute::string("external_id").computed().description(
         "External ID EKS uses when it assumes `target_role_arn` (set by EKS for role chaining; null otherwise).",
     ))
@@ -247,23 +255,31 @@ pub fn resource_schema() -> Schema {
         "timeouts",
         Nesting::Single,
         Block::new("How long each operation may take, as durations such as `\"30s\"`, `\"20m\"` or `\"1h\"`.")
-            .attribute(timeout_attribute("create", "20m"))
-            .attribute(timeout_attribute("update", "20m"))
-            .attribute(timeout_attribute("delete", "20m")),
+            .attribute(timeout_attribute(
+                "create",
+                "Time allowed to create the wiring, including waiting for the agent addon to become ACTIVE and \
+                 for IAM to propagate a new role. Defaults to `20m`.",
+            ))
+            .attribute(timeout_attribute(
+                "update",
+                "Time allowed to update the wiring, including a mode switch that installs the agent addon. \
+                 Defaults to `20m`.",
+            ))
+            .attribute(timeout_attribute(
+                "delete",
+                "Time allowed to delete the wiring: the association, the role and its policies, and shared objects \
+                 no longer used. Defaults to `20m`.",
+            )),
     ));
     Schema::new(SCHEMA_VERSION, block)
 }
 
-fn timeout_attribute(name: &str, default: &str) -> Attribute {
-    Attribute::string(name)
-        .optional()
-        .description(&format!(
-            "Time allowed for {name}, including waiting for the agent addon and for IAM to propagate. \
-             Defaults to `{default}`."
-        ))
-        .validator(string_check("Must be a duration such as `20m`.", "Invalid duration", |s| {
-            checks::parse_duration(s).map(|_| ())
-        }))
+fn timeout_attribute(name: &str, description: &str) -> Attribute {
+    Attribute::string(name).optional().description(description).validator(string_check(
+        "Must be a duration such as `20m`.",
+        "Invalid duration",
+        |s| checks::parse_duration(s).map(|_| ()),
+    ))
 }
 
 #[cfg(test)]

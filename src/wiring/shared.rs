@@ -319,6 +319,19 @@ pub async fn ensure_addon(
                 match a.status.as_str() {
                     "ACTIVE" => {
                         match version {
+                            Some(v) if a.version.as_deref() != Some(v) && !created_by_us(&a.tags) => {
+                                st.addon = Some(Some(a.clone()));
+                                return Err(WiringError::new(
+                                    format!("The {what} runs another version"),
+                                    format!(
+                                        "agent_addon_version is \"{v}\", but the installed addon runs \"{}\" and \
+                                         was not installed by this provider, so its version is left to whoever \
+                                         manages it. Remove agent_addon_version, or set it to \"{}\".",
+                                        a.version.as_deref().unwrap_or("unknown"),
+                                        a.version.as_deref().unwrap_or("unknown")
+                                    ),
+                                ));
+                            }
                             Some(v) if a.version.as_deref() != Some(v) && !asked_update => {
                                 ctx.aws
                                     .update_addon_version(cluster, AGENT_ADDON, v)
