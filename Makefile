@@ -20,7 +20,7 @@ PLUGIN_HOSTS := registry.terraform.io registry.opentofu.org
 
 export TERRAFORM
 
-.PHONY: help tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint docs release
+.PHONY: help tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint docs release acceptance-real
 
 help:
 	@echo "make demo     build, start the local AWS emulator, apply the examples, destroy"
@@ -72,3 +72,10 @@ protocol-test:
 
 test: tools emulator-test
 	cargo test
+
+# The acceptance scenarios against a real AWS account and EKS cluster (creates and deletes IAM roles, pod identity
+# associations, and the OIDC provider / agent addon when absent). Needs EKSIDENTITY_CLUSTER_NAME and AWS credentials
+# and region the usual way. Emulator-only tests (named emu_*) are skipped by name.
+acceptance-real: tools
+	@test -n "$(EKSIDENTITY_CLUSTER_NAME)" || { echo "set EKSIDENTITY_CLUSTER_NAME to an EKS cluster in your AWS region" >&2; exit 1; }
+	EKSIDENTITY_REAL_AWS=1 cargo test --test portable -- --skip emu_ --test-threads=1
