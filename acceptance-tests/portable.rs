@@ -49,7 +49,10 @@ fn irsa_create_update_drift_import_destroy() {
     assert_eq!(st.len(), 1, "{trust}");
     assert_eq!(st[0]["Principal"]["Federated"], json!(arn));
     let host_path = arn.split("oidc-provider/").nth(1).unwrap();
-    assert_eq!(st[0]["Condition"]["StringEquals"][format!("{host_path}:sub")], json!(format!("system:serviceaccount:{ns}:app")));
+    assert_eq!(
+        st[0]["Condition"]["StringEquals"][format!("{host_path}:sub")],
+        json!(format!("system:serviceaccount:{ns}:app"))
+    );
     let thumbprint = res["oidc_thumbprint"].as_str().unwrap_or_default();
     assert!(thumbprint.len() == 40 && thumbprint.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     assert_eq!(env.attached(&role), vec!["arn:aws:iam::aws:policy/ReadOnlyAccess"]);

@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 use aws_sdk_eks::types::ResolveConflicts;
 
 use super::clients::Aws;
-use super::error::{AwsError, AwsResult};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::error::{gone_is_ok, optional, sdk_error, AwsError, AwsResult};
 
 const EKS: &str = "EKS";
 
@@ -62,23 +66,11 @@ pub struct AssociationSettings<'a> {
     pub policy: Option<&'a str>,
 }
 
-fn err<E>(
-    op: &'static str,
-) -> impl FnOnce(
-    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-) -> AwsError
+fn err<E>(op: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    move |e| AwsError::from_sdk(EKS, op, e)
-}
-
-fn optional<T>(r: AwsResult<T>) -> AwsResult<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
+    sdk_error(EKS, op)
 }
 
 fn btree(m: Option<&std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
@@ -278,19 +270,15 @@ impl Aws {
 
     /// Deletes an association; one already gone is not an error.
     pub async fn delete_association(&self, cluster: &str, id: &str) -> AwsResult<()> {
-        match self
-            .eks
-            .delete_pod_identity_association()
-            .cluster_name(cluster)
-            .association_id(id)
-            .send()
-            .await
-            .map_err(err("DeletePodIdentityAssociation"))
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-            Ok(_) => Ok(()),
-        }
+        gone_is_ok(
+            self.eks
+                .delete_pod_identity_association()
+                .cluster_name(cluster)
+                .association_id(id)
+                .send()
+                .await
+                .map_err(err("DeletePodIdentityAssociation")),
+        )
     }
 
     pub async fn tag_eks_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {

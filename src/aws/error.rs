@@ -177,6 +177,35 @@ impl std::error::Error for AwsError {}
 
 pub type AwsResult<T> = Result<T, AwsError>;
 
+/// Turns an SDK error of `service`'s `operation` into an `AwsError` (for `map_err`).
+pub(super) fn sdk_error<E>(
+    service: &'static str,
+    operation: &'static str,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |e| AwsError::from_sdk(service, operation, e)
+}
+
+/// `Ok(None)` for NotFound, the error otherwise: for reads of objects that may not exist.
+pub(super) fn optional<T>(r: AwsResult<T>) -> AwsResult<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `Ok(())` when the object was already gone: deletes are idempotent.
+pub(super) fn gone_is_ok<T>(r: AwsResult<T>) -> AwsResult<()> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

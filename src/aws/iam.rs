@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::Tag;
 
 use super::clients::Aws;
-use super::error::{AwsError, AwsResult};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::error::{gone_is_ok, optional, sdk_error, AwsError, AwsResult};
 
 const IAM: &str = "IAM";
 
@@ -62,32 +66,11 @@ fn tags_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
 }
 
-fn err<E>(
-    op: &'static str,
-) -> impl FnOnce(
-    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-) -> AwsError
+fn err<E>(op: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    move |e| AwsError::from_sdk(IAM, op, e)
-}
-
-/// `Ok(None)` for NotFound, the error otherwise.
-fn optional<T>(r: AwsResult<T>) -> AwsResult<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// `Ok(())` when the object was already gone.
-fn gone_is_ok(r: AwsResult<()>) -> AwsResult<()> {
-    match r {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
-    }
+    sdk_error(IAM, op)
 }
 
 impl Aws {
@@ -162,7 +145,6 @@ impl Aws {
                 .role_name(name)
                 .send()
                 .await
-                .map(|_| ())
                 .map_err(err("DeleteRolePermissionsBoundary")),
         )
     }
@@ -191,7 +173,7 @@ impl Aws {
 
     /// Deletes the role; a role that is already gone is not an error.
     pub async fn delete_role(&self, name: &str) -> AwsResult<()> {
-        gone_is_ok(self.iam.delete_role().role_name(name).send().await.map(|_| ()).map_err(err("DeleteRole")))
+        gone_is_ok(self.iam.delete_role().role_name(name).send().await.map_err(err("DeleteRole")))
     }
 
     /// Every role in the account with its trust policy (paginated).
@@ -251,14 +233,7 @@ impl Aws {
     /// Detaches; an attachment that is already gone is not an error.
     pub async fn detach_policy(&self, role: &str, arn: &str) -> AwsResult<()> {
         gone_is_ok(
-            self.iam
-                .detach_role_policy()
-                .role_name(role)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err("DetachRolePolicy")),
+            self.iam.detach_role_policy().role_name(role).policy_arn(arn).send().await.map_err(err("DetachRolePolicy")),
         )
     }
 
@@ -310,7 +285,6 @@ impl Aws {
                 .policy_name(name)
                 .send()
                 .await
-                .map(|_| ())
                 .map_err(err("DeleteRolePolicy")),
         )
     }
@@ -385,7 +359,6 @@ impl Aws {
                 .open_id_connect_provider_arn(arn)
                 .send()
                 .await
-                .map(|_| ())
                 .map_err(err("DeleteOpenIDConnectProvider")),
         )
     }
