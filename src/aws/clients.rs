@@ -103,21 +103,26 @@ impl Aws {
         let partition = RetryPartition::custom("eksidentity").token_bucket(TokenBucket::unlimited()).build();
 
         let iam = {
-            let mut b = aws_sdk_iam::config::Builder::from(&sdk).retry_partition(partition.clone());
+            let mut b = aws_sdk_iam::config::Builder::from(&sdk)
+                .retry_partition(partition.clone())
+                .interceptor(super::log::CallLog);
             if let Some(e) = &settings.endpoints.iam {
                 b = b.endpoint_url(e);
             }
             aws_sdk_iam::Client::from_conf(b.build())
         };
         let eks = {
-            let mut b = aws_sdk_eks::config::Builder::from(&sdk).retry_partition(partition.clone());
+            let mut b = aws_sdk_eks::config::Builder::from(&sdk)
+                .retry_partition(partition.clone())
+                .interceptor(super::log::CallLog);
             if let Some(e) = &settings.endpoints.eks {
                 b = b.endpoint_url(e);
             }
             aws_sdk_eks::Client::from_conf(b.build())
         };
         let sts = {
-            let mut b = aws_sdk_sts::config::Builder::from(&sdk).retry_partition(partition);
+            let mut b =
+                aws_sdk_sts::config::Builder::from(&sdk).retry_partition(partition).interceptor(super::log::CallLog);
             if let Some(e) = &settings.endpoints.sts {
                 b = b.endpoint_url(e);
             }

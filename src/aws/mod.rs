@@ -5,6 +5,7 @@ mod clients;
 mod eks;
 mod error;
 mod iam;
+mod log;
 mod sts;
 
 pub use clients::{AssumeRoleSettings, Aws, AwsSettings, Endpoints, DEFAULT_MAX_RETRIES};

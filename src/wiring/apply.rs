@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::aws::{AssociationSettings, AwsErrorKind, NewRole, Role};
+use crate::logging;
 use crate::policy;
 
 use super::context::Context;
@@ -272,6 +273,7 @@ async fn create_or_adopt_role(
                 })?;
             match existing.tags.get(WIRING_TAG) {
                 Some(owner) if *owner == desired.id => {
+                    logging::info!("adopting role left by an earlier apply of this wiring", role = name);
                     if existing.path != desired.role_path {
                         return Err(WiringError::new(
                             format!("Role \"{name}\" exists with another path"),

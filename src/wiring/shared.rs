@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::aws::{Addon, OidcProvider};
+use crate::logging;
 use crate::policy;
 
 use super::context::Context;
@@ -175,13 +176,16 @@ pub async fn ensure_oidc_provider(
                 .create_oidc_provider(issuer_url, &[audience.to_string()], &thumbprints, &ownership_tags(ctx))
                 .await;
             match created {
-                Ok(_) => OidcProvider {
-                    arn: arn.clone(),
-                    url: naming::issuer_host_path(issuer_url).to_string(),
-                    client_ids: vec![audience.to_string()],
-                    thumbprints,
-                    tags: ownership_tags(ctx),
-                },
+                Ok(_) => {
+                    logging::info!("created OIDC provider", arn = arn.as_str());
+                    OidcProvider {
+                        arn: arn.clone(),
+                        url: naming::issuer_host_path(issuer_url).to_string(),
+                        client_ids: vec![audience.to_string()],
+                        thumbprints,
+                        tags: ownership_tags(ctx),
+                    }
+                }
                 // Another process created it between our lookup and our create: adopt it.
                 Err(e) if e.is_already_exists() => ctx
                     .aws
@@ -251,6 +255,7 @@ pub async fn release_oidc_provider(ctx: &Context, arn: &str) -> Result<(), Wirin
                 return Ok(());
             }
             ctx.aws.delete_oidc_provider(arn).await.map_err(|e| fail("Cannot delete the OIDC provider", e))?;
+            logging::info!("deleted OIDC provider: created by eksidentity and trusted by no role", arn = arn);
             st.provider = Some(None);
             Ok(())
         })
@@ -301,7 +306,7 @@ pub async fn ensure_addon(
         match current {
             None => {
                 match ctx.aws.create_addon(cluster, AGENT_ADDON, version, &ownership_tags(ctx)).await {
-                    Ok(_) => {}
+                    Ok(_) => logging::info!("installing agent addon", cluster = cluster),
                     Err(e) if e.is_already_exists() => {}
                     Err(e) if e.is_not_found() => {
                         return Err(WiringError::new(
@@ -429,6 +434,7 @@ pub async fn release_addon(ctx: &Context, cluster: &str) -> Result<(), WiringErr
                 .delete_addon(cluster, AGENT_ADDON)
                 .await
                 .map_err(|e| WiringError::aws(&format!("Cannot delete {what}"), e))?;
+            logging::info!("deleting agent addon: created by eksidentity and no association left", cluster = cluster);
             st.addon = Some(None);
             Ok(())
         })
