@@ -419,3 +419,26 @@ fn emu_irsa_import_of_a_hand_made_role_by_name() {
     wd.apply().expect_ok();
     wd.assert_no_changes();
 }
+
+#[test]
+fn emu_irsa_jwks_on_another_host_registers_both_thumbprints() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = "split";
+    emu.admin("POST", "/clusters", Some(json!({ "name": cluster, "jwks_separate_host": true })));
+    let oidc = emu.oidc(cluster);
+    let jwks = oidc["jwks_host_thumbprint"].as_str().unwrap().to_string();
+    let issuer_host = oidc["issuer_host_thumbprint"].as_str().unwrap().to_string();
+    assert_ne!(jwks, issuer_host, "the emulator serves two chains: {oidc}");
+    let wd = env.workdir();
+    wd.write(&wiring(&env, cluster, "  namespace = \"payments\"\n  service_account = \"api\"\n"));
+    wd.init();
+    wd.apply().expect_ok();
+    let res = wd.resource(ADDR);
+    assert_eq!(res["oidc_thumbprint"], json!(jwks), "the jwks_uri host's thumbprint comes first, as AWS documents");
+    assert_eq!(res["oidc_thumbprint_list"], json!([jwks, issuer_host]));
+    let arn = res["oidc_provider_arn"].as_str().unwrap();
+    assert_eq!(env.block(env.aws.get_oidc_provider(arn)).unwrap().unwrap().thumbprints, vec![jwks, issuer_host]);
+    wd.assert_no_changes();
+    wd.destroy().expect_ok();
+}

@@ -344,3 +344,21 @@ fn emu_degraded_addon_times_out_with_a_clear_error_and_consistent_state() {
     assert_eq!(emu.objects()["counts"]["roles"], json!(0));
     assert_eq!(emu.objects()["counts"]["associations"], json!(0));
 }
+
+#[test]
+fn emu_association_waits_for_iam_to_propagate_the_new_role() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = env.cluster("prod");
+    // EKS does not see a role for 3 s after IAM created it, as happens in AWS.
+    emu.admin("PUT", "/iam/propagation-delay", Some(json!({ "seconds": 3 })));
+    let wd = env.workdir();
+    wd.write(&config(&env, "pod_identity", &cluster, "  namespace = \"payments\"\n  service_account = \"api\"\n"));
+    wd.init();
+    wd.apply().expect_ok();
+    let hidden = emu.admin("GET", "/iam/propagation-delay", None)["hidden"].as_u64().unwrap_or(0);
+    assert!(hidden >= 1, "the role was hidden at least once, and apply retried through it");
+    assert_eq!(associations(&env, &cluster, "payments", "api").len(), 1);
+    wd.assert_no_changes();
+    wd.destroy().expect_ok();
+}
