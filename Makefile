@@ -20,10 +20,11 @@ PLUGIN_HOSTS := registry.terraform.io registry.opentofu.org
 
 export TERRAFORM
 
-.PHONY: help tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint docs release acceptance-real
+.PHONY: help demo tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint docs release acceptance-real
 
 help:
-	@echo "make demo     build, start the local AWS emulator, apply the examples, destroy"
+	@echo "make demo     build, start the local AWS emulator, apply examples/quickstart, show, destroy"
+	@echo "              (make demo AWS=real: the same against EKSIDENTITY_CLUSTER_NAME in a real account)"
 	@echo "make test     every test: unit, protocol, emulator, acceptance (installs its tools)"
 	@echo "make tools    install pinned Terraform 1.0.3 and the Python venv into .tools/"
 	@echo "make build    debug build of the provider"
@@ -34,6 +35,12 @@ help:
 
 tools:
 	@scripts/install-tools.sh
+
+# The quick start end to end (scripts/demo.py): tools, build, emulator, apply, outputs, empty re-plan, destroy,
+# leak check. AWS=real runs it against EKSIDENTITY_CLUSTER_NAME in the account and region of the AWS environment.
+AWS ?=
+demo:
+	@python3 scripts/demo.py --aws "$(AWS)"
 
 # The local AWS emulator (acceptance-tests/README.md). EMULATOR_ARGS, e.g. "--port 4566 --addon-delay 1".
 EMULATOR_ARGS ?= --port 0
