@@ -3,8 +3,6 @@ seeded rates, listing and clearing, and the injected counts in the fault list an
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from botocore.exceptions import ClientError
 
@@ -133,14 +131,15 @@ def test_bad_fault_specs_are_rejected(emulator):
 
 
 def test_iam_propagation_delay_hides_new_roles_from_eks(emulator, eks, iam, cluster):
-    emulator.admin("PUT", "/iam/propagation-delay", {"seconds": 1.0})
+    # A delay no machine load can outlast between the two calls; shortened below rather than slept through.
+    emulator.admin("PUT", "/iam/propagation-delay", {"seconds": 600.0})
     role = iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     with pytest.raises(ClientError) as e:
         eks.create_pod_identity_association(clusterName="demo", namespace="n", serviceAccount="s", roleArn=role)
     assert response_of(e) == ("InvalidParameterException", 400)
     assert e.value.response["Error"]["Message"] == "Role provided in the request does not exist"
     assert iam.get_role(RoleName="fresh")["Role"]["Arn"] == role  # IAM itself sees it
-    time.sleep(1.05)
+    emulator.admin("PUT", "/iam/propagation-delay", {"seconds": 0.001})  # the role is now older than the delay
     created = eks.create_pod_identity_association(clusterName="demo", namespace="n", serviceAccount="s", roleArn=role)
     assert created["association"]["roleArn"] == role
     assert emulator.admin("GET", "/iam/propagation-delay")["hidden"] == 1
