@@ -275,3 +275,52 @@ fn emu_fifty_wirings_two_clusters_both_modes() {
         log.len()
     );
 }
+
+/// The timeouts block bounds the SDK's retries too: with one IAM operation throttled on every call, create,
+/// update and delete each give up a few seconds after their timeout with a "Timed out" error (without the bound,
+/// the SDK's 25 retries with backoff take minutes), and once the throttling stops the next apply and destroy
+/// converge.
+#[test]
+fn emu_retries_stop_at_the_timeouts_block() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = env.cluster("east");
+    let wd = env.workdir();
+    let config = |description: &str| {
+        format!(
+            "{}resource \"{ADDRESS}\" \"w\" {{\n  mode = \"both\"\n  cluster_name = \"{cluster}\"\n  \
+             namespace = \"jobs\"\n  service_account = \"runner\"\n  role_description = \"{description}\"\n  \
+             timeouts {{\n    create = \"4s\"\n    update = \"4s\"\n    delete = \"4s\"\n  }}\n}}\n",
+            env.provider_block("")
+        )
+    };
+    wd.write(&config("v1"));
+    wd.init();
+
+    let mut figures = Vec::new();
+    for (phase, operation) in [("create", "CreateRole"), ("update", "UpdateRole"), ("delete", "DeleteRole")] {
+        if phase == "update" {
+            wd.write(&config("v2"));
+        }
+        emu.clear_requests();
+        emu.add_fault(json!({ "kind": "throttle", "service": "iam", "operation": operation }));
+        let (run, seconds) = timed(|| if phase == "delete" { wd.destroy() } else { wd.apply() });
+        let run = run.expect_fail();
+        let attempts = emu.request_counts().get(&format!("iam:{operation}")).copied().unwrap_or(0);
+        figures.push(format!("{phase}: gave up after {seconds:.1} s and {attempts} {operation} attempts"));
+        let text = run.text();
+        assert!(text.contains("Timed out:"), "{phase}: the timeout did not bound the retries:\n{text}");
+        assert!(attempts >= 2, "{phase}: {operation} was not retried before the timeout ({attempts} attempts)");
+        emu.clear_faults();
+        if phase == "delete" {
+            assert!(!wd.state_list().is_empty(), "a failed destroy keeps the wiring in the state");
+            wd.destroy().expect_ok();
+        } else {
+            wd.apply().expect_ok();
+            wd.assert_no_changes();
+        }
+    }
+    println!("timeouts of 4 s under constant throttling: {}", figures.join("; "));
+    assert!(wd.state_list().is_empty());
+    assert_nothing_left(&env);
+}

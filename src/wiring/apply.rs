@@ -40,6 +40,32 @@ pub fn deadline(state: &State, phase: Phase) -> Instant {
     Instant::now() + d
 }
 
+/// How long after the deadline [`within`] cuts a part off: waits that watch the deadline themselves (the addon
+/// becoming ACTIVE) make one last call after it and report their own, more telling timeout first.
+const CUT_OFF_GRACE: Duration = Duration::from_secs(5);
+
+/// Runs one part of an apply and gives up shortly after `deadline`. The SDK retries throttling and 5xx answers
+/// with backoff (up to max_retries, minutes in all) and knows nothing of the timeouts block, so the deadline must
+/// be enforced around the calls, not only between them. Dropping the part mid-call is safe: each step records
+/// what exists only once it succeeded, and an object AWS created just before we gave up is adopted by the next
+/// apply (by its ownership tag).
+async fn within<T>(
+    deadline: Instant,
+    what: &str,
+    part: impl std::future::Future<Output = Result<T, WiringError>>,
+) -> Result<T, WiringError> {
+    let started = Instant::now();
+    match tokio::time::timeout_at(deadline + CUT_OFF_GRACE, part).await {
+        Ok(r) => r,
+        Err(_) => Err(WiringError::timeout(
+            what,
+            started.elapsed(),
+            "AWS calls were still being retried (throttling or server errors) or waited for. What was done so far \
+             is recorded; apply again to finish.",
+        )),
+    }
+}
+
 /// Tags for the role and the association: everything in tags_all plus our ownership tag.
 fn owned_tags(st: &State) -> StringMap {
     let mut tags = st.tags_all.clone();
@@ -412,14 +438,14 @@ pub async fn create(ctx: &Context, desired: &State) -> (Option<State>, Option<Wi
     let mut st = desired.clone();
     let mut role_exists = false;
     let needs_addon = desired.mode.uses_pod_identity() && desired.manage_agent_addon;
-    let addon_fut = async {
+    let addon_fut = within(deadline, "creating the wiring", async {
         if needs_addon {
             addon_step(ctx, desired, deadline).await
         } else {
             Ok(None)
         }
-    };
-    let main = async {
+    });
+    let main = within(deadline, "creating the wiring", async {
         let r = resolve(ctx, desired).await?;
         let trust_doc = trust_document(desired, &r);
         let mut _oidc_use = None;
@@ -456,7 +482,7 @@ pub async fn create(ctx: &Context, desired: &State) -> (Option<State>, Option<Wi
             create_or_adopt_association(ctx, desired, &role.arn, &mut st, deadline).await?;
         }
         Ok::<(), WiringError>(())
-    };
+    });
     let (addon_result, main_result) = tokio::join!(addon_fut, main);
     let mut error = main_result.err();
     match addon_result {
@@ -503,14 +529,14 @@ pub async fn update(ctx: &Context, prior: &State, desired: &State) -> (State, Op
             || !prior.manage_agent_addon
             || prior.agent_addon_version.is_none()
             || desired.agent_addon_version != prior.agent_addon_version);
-    let addon_fut = async {
+    let addon_fut = within(deadline, "updating the wiring", async {
         if addon_needed {
             addon_step(ctx, desired, deadline).await
         } else {
             Ok(None)
         }
-    };
-    let main = async {
+    });
+    let main = within(deadline, "updating the wiring", async {
         let r = resolve(ctx, desired).await?;
         let trust_doc = trust_document(desired, &r);
         let mut _oidc_use = None;
@@ -611,7 +637,7 @@ pub async fn update(ctx: &Context, prior: &State, desired: &State) -> (State, Op
             st.oidc_issuer_url = None;
         }
         Ok::<(), WiringError>(())
-    };
+    });
     let (addon_result, main_result) = tokio::join!(addon_fut, main);
     let mut error = main_result.err();
     match addon_result {
@@ -635,6 +661,10 @@ pub async fn update(ctx: &Context, prior: &State, desired: &State) -> (State, Op
 /// Deletes a wiring: the association, the role with its policies, then shared objects no longer used.
 pub async fn delete(ctx: &Context, prior: &State) -> Result<(), WiringError> {
     let deadline = deadline(prior, Phase::Delete);
+    within(deadline, "deleting the wiring", delete_parts(ctx, prior, deadline)).await
+}
+
+async fn delete_parts(ctx: &Context, prior: &State, deadline: Instant) -> Result<(), WiringError> {
     let cluster = prior.cluster_name.clone().unwrap_or_default();
     // A partial mode switch can leave an association or OIDC provider recorded in another mode: clean up by
     // what the state records, not only by the mode.
