@@ -5,8 +5,9 @@ use crate::diag::Diagnostic;
 
 use super::{Block, Nesting};
 
-/// Runs every validator of `block` over `config`. Null and unknown values are skipped: a value that is not known
-/// yet (it comes from another resource) is never rejected here.
+/// Runs every validator of `block` over `config`, and rejects values given to read-only (computed, not optional)
+/// attributes, which Terraform itself lets through. Null and unknown values are skipped: a value that is not
+/// known yet (it comes from another resource) is never rejected here.
 pub fn validate_config(block: &Block, config: &Value) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     walk_block(block, config, &AttributePath::root(), &mut out);
@@ -20,7 +21,19 @@ fn walk_block(block: &Block, value: &Value, path: &AttributePath, out: &mut Vec<
         if v.is_null() || v.is_unknown() {
             continue;
         }
-        a.run_validators(v, &path.push_attr(&a.name), out);
+        let apath = path.push_attr(&a.name);
+        if a.computed && !a.optional && !a.required {
+            out.push(Diagnostic::attribute_error(
+                apath.clone(),
+                format!("{apath} is read-only"),
+                format!(
+                    "{apath} is set by the provider and cannot be configured. Remove it from the configuration, \
+                     and read it from the resource instead."
+                ),
+            ));
+            continue;
+        }
+        a.run_validators(v, &apath, out);
     }
     for b in &block.blocks {
         let Some(v) = attrs.get(&b.name) else { continue };
@@ -71,5 +84,22 @@ mod tests {
         let d = validate_config(&block, &config);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].path.as_ref().unwrap().to_string(), "timeouts.create");
+    }
+
+    #[test]
+    fn a_value_for_a_read_only_attribute_is_rejected() {
+        let block = Block::new("")
+            .attribute(Attribute::string("arn").computed())
+            .attribute(Attribute::string("name").optional().computed());
+        let config = |arn: Value| {
+            Value::Object([("arn".to_string(), arn), ("name".to_string(), Value::string("set by the user"))].into())
+        };
+        let d = validate_config(&block, &config(Value::string("arn:aws:iam::123456789012:role/x")));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].path.as_ref().unwrap().to_string(), "arn");
+        assert!(d[0].summary.contains("read-only"), "{}", d[0].summary);
+        // Null is the normal case; unknown may still turn out null.
+        assert!(validate_config(&block, &config(Value::Null)).is_empty());
+        assert!(validate_config(&block, &config(Value::unknown())).is_empty());
     }
 }
