@@ -91,7 +91,12 @@ impl Validator for StringLength {
                 out.push(Diagnostic::attribute_error(
                     path.clone(),
                     format!("Invalid length for {path}"),
-                    format!("{path} is {n} characters long, but it must be {} to {} characters long.", self.0, self.1),
+                    format!(
+                        "{path} is {n} character{} long, but it must be {} to {} characters long.",
+                        if n == 1 { "" } else { "s" },
+                        self.0,
+                        self.1
+                    ),
                 ));
             }
         }
@@ -120,7 +125,10 @@ where
     fn validate(&self, value: &Value, path: &AttributePath, out: &mut Vec<Diagnostic>) {
         if let Some(s) = value.as_str() {
             if let Err(reason) = (self.check)(s) {
-                out.push(Diagnostic::attribute_error(path.clone(), format!("{} in {path}", self.summary), reason));
+                // "Invalid namespace", not "Invalid namespace in namespace".
+                let named = self.summary.to_lowercase().ends_with(&path.to_string().replace('_', " "));
+                let summary = if named { self.summary.clone() } else { format!("{} in {path}", self.summary) };
+                out.push(Diagnostic::attribute_error(path.clone(), summary, reason));
             }
         }
     }
@@ -221,6 +229,24 @@ mod tests {
         assert!(run(&v, Value::int(3600)).is_empty());
         assert_eq!(run(&v, Value::int(60)).len(), 1);
         assert_eq!(run(&v, Value::Number(crate::cty::Number::Float(3600.5))).len(), 1);
+    }
+
+    #[test]
+    fn matches_fn_summaries_name_the_attribute_once() {
+        let v = matches_fn("", "Invalid cluster name", |_| Err("no".into()));
+        let mut out = Vec::new();
+        v.validate(&Value::string("x"), &AttributePath::attr("cluster_name"), &mut out);
+        v.validate(&Value::string("x"), &AttributePath::attr("timeouts").push_attr("cluster_name"), &mut out);
+        v.validate(&Value::string("x"), &AttributePath::attr("target_name"), &mut out);
+        let summaries: Vec<&str> = out.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(
+            summaries,
+            [
+                "Invalid cluster name",
+                "Invalid cluster name in timeouts.cluster_name",
+                "Invalid cluster name in target_name"
+            ]
+        );
     }
 
     #[test]
