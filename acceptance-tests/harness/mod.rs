@@ -54,6 +54,17 @@ fn plugin_dir() -> &'static Path {
     })
 }
 
+/// A working directory for commands that never reach AWS (init, validate, providers schema): no emulator, and
+/// no AWS settings added, so such a test runs the same with or without an AWS account.
+pub fn offline_workdir() -> Workdir {
+    let env = [("AWS_CONFIG_FILE", "/dev/null"), ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")];
+    Workdir::new(
+        terraform_bin(),
+        plugin_dir().to_path_buf(),
+        env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    )
+}
+
 /// Where the tests run: the emulator, or a real account.
 pub struct Env {
     pub emulator: Option<Emulator>,
