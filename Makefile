@@ -26,6 +26,7 @@ help:
 	@echo "make demo     build, start the local AWS emulator, apply examples/quickstart, show, destroy"
 	@echo "              (make demo AWS=real: the same against EKSIDENTITY_CLUSTER_NAME in a real account)"
 	@echo "make test     every test: unit, protocol, emulator, acceptance (installs its tools)"
+	@echo "make acceptance  only the acceptance tests (terraform + provider + emulator)"
 	@echo "make tools    install pinned Terraform 1.0.3 and the Python venv into .tools/"
 	@echo "make build    debug build of the provider"
 	@echo "make install  place the provider in build/plugins for 'terraform init -plugin-dir'"
@@ -76,6 +77,11 @@ unit-test:
 # The go-plugin client tests: the built binary, started as Terraform starts it, over AutoMTLS.
 protocol-test:
 	cargo test --test protocol
+
+# Every acceptance-tests/<topic>.rs (real terraform + the provider + the emulator), at the sizes CI runs.
+ACCEPTANCE_TESTS := $(basename $(notdir $(wildcard acceptance-tests/*.rs)))
+acceptance: tools
+	cargo test $(addprefix --test ,$(ACCEPTANCE_TESTS))
 
 test: tools emulator-test
 	cargo test
