@@ -91,4 +91,4 @@ test: tools emulator-test
 # and region the usual way. Emulator-only tests (named emu_*) are skipped by name.
 acceptance-real: tools
 	@test -n "$(EKSIDENTITY_CLUSTER_NAME)" || { echo "set EKSIDENTITY_CLUSTER_NAME to an EKS cluster in your AWS region" >&2; exit 1; }
-	EKSIDENTITY_REAL_AWS=1 cargo test --test portable -- --skip emu_ --test-threads=1
+	EKSIDENTITY_REAL_AWS=1 cargo test $(addprefix --test ,$(ACCEPTANCE_TESTS)) -- --skip emu_ --test-threads=1
