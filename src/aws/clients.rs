@@ -40,6 +40,9 @@ pub struct Endpoints {
 
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
 
+/// The longest one AWS call may take, retries included.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(150);
+
 /// The three clients the provider uses. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Aws {
@@ -57,9 +60,13 @@ impl Aws {
             .with_max_attempts(settings.max_retries.saturating_add(1))
             .with_initial_backoff(Duration::from_millis(200))
             .with_max_backoff(Duration::from_secs(20));
+        // One call, all its retries included, never takes longer than OPERATION_TIMEOUT: an unreachable endpoint
+        // (DNS, refused connections) fails in minutes with a clear error instead of retrying for a quarter hour,
+        // and throttling still gets dozens of backed-off attempts inside that bound.
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(10))
             .operation_attempt_timeout(Duration::from_secs(60))
+            .operation_timeout(OPERATION_TIMEOUT)
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(timeouts);
         if let Some(region) = &settings.region {

@@ -70,7 +70,16 @@ impl AwsError {
                     Some(se.raw().status().as_u16()),
                 )
             }
-            SdkError::TimeoutError(_) => (None, "the request timed out".to_string(), None, None),
+            SdkError::TimeoutError(_) => (
+                None,
+                format!(
+                    "no answer within {} s, retries included (the endpoint refused or dropped every attempt, or kept \
+                     throttling)",
+                    super::clients::OPERATION_TIMEOUT.as_secs()
+                ),
+                None,
+                None,
+            ),
             SdkError::DispatchFailure(df) => (None, dispatch_message(df), None, None),
             SdkError::ResponseError(re) => {
                 (None, format!("unreadable response: {}", source_chain(&err)), None, Some(re.raw().status().as_u16()))
