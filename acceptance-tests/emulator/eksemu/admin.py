@@ -136,6 +136,37 @@ class AdminApp:
             raise AdminError(404, f"no fault {fault_id}")
         return 200, {"removed": 1}
 
+    @route("GET", "/holds")
+    def holds_get(self, request):
+        return 200, {"holds": self.emu.holds.list()}
+
+    @route("POST", "/holds")
+    def holds_post(self, request):
+        from .holds import HoldSpecError
+
+        try:
+            hold = self.emu.holds.add(self.body(request))
+        except HoldSpecError as e:
+            raise AdminError(400, str(e)) from None
+        return 201, hold.to_dict()
+
+    @route("GET", "/holds/(?P<hold_id>[^/]+)")
+    def hold_get(self, request, hold_id):
+        hold = self.emu.holds.get(hold_id)
+        if hold is None:
+            raise AdminError(404, f"no hold {hold_id}")
+        return 200, hold.to_dict()
+
+    @route("DELETE", "/holds/(?P<hold_id>[^/]+)")
+    def hold_delete(self, request, hold_id):
+        if not self.emu.holds.release(hold_id):
+            raise AdminError(404, f"no hold {hold_id}")
+        return 200, {"released": 1}
+
+    @route("DELETE", "/holds")
+    def holds_delete(self, request):
+        return 200, {"released": self.emu.holds.release_all()}
+
     @route("GET", "/iam/propagation-delay")
     def propagation_get(self, request):
         return 200, {

@@ -9,6 +9,7 @@ For each request:
   4. EKS operations the emulator adds (add-ons, associations, tags on their ARNs) are handled here; everything else
      goes to moto unchanged.
   5. The request is logged with its status, start time and duration.
+  6. A hold that catches the call keeps its answer back (the effect already happened) until released.
 
 This module wires; it must not implement AWS operations itself.
 """
@@ -27,6 +28,7 @@ from .awserrors import EksError, eks_error_response, error_response, request_id
 from .eksapi import EksRequest
 from .eksmodel import ROUTES
 from .faults import Faults
+from .holds import Holds
 from .requestlog import RequestLog
 
 ADMIN_PREFIX = "/_emulator"
@@ -111,6 +113,7 @@ class EmulatorApp:
         eks_handlers: dict[str, Callable[[EksRequest], tuple[int, dict]]],
         account_for: Callable[[str, dict], str],
         owns_tag_arn: Callable[[str], bool],
+        holds: Holds | None = None,
     ) -> None:
         self.moto_app = moto_app
         self.admin_app = admin_app
@@ -119,6 +122,7 @@ class EmulatorApp:
         self.eks_handlers = eks_handlers
         self.account_for = account_for
         self.owns_tag_arn = owns_tag_arn
+        self.holds = holds or Holds()
 
     def __call__(self, environ: dict, start_response: Callable):
         if environ.get("PATH_INFO", "").startswith(ADMIN_PREFIX):
@@ -139,6 +143,7 @@ class EmulatorApp:
             status, headers, chunks = self._call_moto(environ)
         duration_ms = (time.perf_counter() - t0) * 1000.0
         self.log.record(info.service, info.operation, status, started, duration_ms, info.method, info.path, fault_kind)
+        self.holds.wait_if_held(info.service, info.operation)
         if not any(name.lower() == "content-length" for name, _ in headers):
             headers = list(headers) + [("Content-Length", str(sum(len(c) for c in chunks)))]
         start_response(f"{status} {_reason(status)}", headers)

@@ -20,6 +20,7 @@ from .app import EmulatorApp
 from .eks_addons import AddonStore
 from .eksapi import TaggableRegistry
 from .faults import Faults
+from .holds import Holds
 from .oidc import OidcProvider
 from .pod_identity import AssociationStore
 from .requestlog import RequestLog
@@ -49,6 +50,7 @@ class Emulator:
         self.state_dir = state_dir
         self.initial_addon_delay = addon_delay
         self.faults = Faults()
+        self.holds = Holds()
         self.log = RequestLog()
         self.oidc = OidcProvider(state_dir)
         self.addons = AddonStore(addon_delay)
@@ -85,6 +87,7 @@ class Emulator:
             eks_handlers=handlers,
             account_for=self._account_for,
             owns_tag_arn=self.tags.owns,
+            holds=self.holds,
         )
         self.server = make_server(host, port, self.app, threaded=True, request_handler=MotoRequestHandler)
         self.server.daemon_threads = True
@@ -152,7 +155,8 @@ class Emulator:
         self.oidc.stop()
 
     def reset(self) -> None:
-        """Wipes everything: moto's backends, add-ons, associations, issuers, faults, the log, the add-on delay."""
+        """Wipes everything: moto's backends, add-ons, associations, issuers, faults, holds (released), the log, the
+        add-on delay."""
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
@@ -161,6 +165,7 @@ class Emulator:
         self.associations.clear()
         self.oidc.clear()
         self.faults.reset()
+        self.holds.reset()
         self.log.clear()
 
     def objects(self) -> dict:
