@@ -122,6 +122,31 @@ impl Emulator {
         self.admin("DELETE", "/faults", None);
     }
 
+    /// The fault rules with their `seen` and `injected` counts, and the total injected.
+    pub fn faults(&self) -> Value {
+        self.admin("GET", "/faults", None)
+    }
+
+    /// Wipes every AWS object, rule, hold and the log (a fresh emulator; the CA and listeners stay).
+    pub fn reset(&self) {
+        self.admin("POST", "/reset", None);
+    }
+
+    /// Holds the answer to a call after AWS has acted on it (see acceptance-tests/README.md, "Holds").
+    pub fn add_hold(&self, hold: Value) -> String {
+        let v = self.admin("POST", "/holds", Some(hold));
+        v["id"].as_str().expect("hold id").to_string()
+    }
+
+    pub fn hold(&self, id: &str) -> Value {
+        self.admin("GET", &format!("/holds/{id}"), None)
+    }
+
+    /// Lets a held answer go (to a client that may be gone) and removes the hold.
+    pub fn release_hold(&self, id: &str) {
+        self.admin("DELETE", &format!("/holds/{id}"), None);
+    }
+
     /// What exists: roles, OIDC providers, addons, associations.
     pub fn objects(&self) -> Value {
         self.admin("GET", "/objects", None)
@@ -144,4 +169,42 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One AWS call of a request log: the `nth` call of its operation counted from the start of the log (which is how
+/// fault rules and holds count, from when they are added).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub service: String,
+    pub operation: String,
+    pub nth: u64,
+}
+
+impl Call {
+    /// Whether the operation changes something in AWS (as opposed to reading).
+    pub fn changes_aws(&self) -> bool {
+        ["Create", "Put", "Attach", "Detach", "Tag", "Untag", "Update", "Add", "Remove", "Delete"]
+            .iter()
+            .any(|p| self.operation.starts_with(p))
+    }
+}
+
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{} #{}", self.service, self.operation, self.nth)
+    }
+}
+
+/// The calls of a request log in order, each with its occurrence number.
+pub fn calls_of(log: &[Value]) -> Vec<Call> {
+    let mut seen: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    log.iter()
+        .map(|r| {
+            let service = r["service"].as_str().unwrap_or_default().to_string();
+            let operation = r["operation"].as_str().unwrap_or_default().to_string();
+            let n = seen.entry((service.clone(), operation.clone())).or_default();
+            *n += 1;
+            Call { service, operation, nth: *n }
+        })
+        .collect()
 }

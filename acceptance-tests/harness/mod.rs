@@ -7,8 +7,10 @@
 
 #![allow(dead_code)]
 
+pub mod consistency;
 pub mod emulator;
 mod http;
+pub mod process;
 pub mod terraform;
 
 use std::path::{Path, PathBuf};

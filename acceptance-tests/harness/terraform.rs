@@ -76,18 +76,23 @@ impl Workdir {
         self.env.push((key.to_string(), value.to_string()));
     }
 
-    pub fn run(&self, args: &[&str]) -> Run {
-        let started = Instant::now();
-        let out = Command::new(&self.terraform)
-            .args(args)
+    /// The terraform command with this directory's environment, not started yet.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.terraform);
+        cmd.args(args)
             .current_dir(self.dir.path())
             .env("TF_CLI_CONFIG_FILE", self.dir.path().join(".terraformrc"))
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_INPUT", "0")
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.terraform.display()));
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let started = Instant::now();
+        let out =
+            self.command(args).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", self.terraform.display()));
         Run {
             args: args.iter().map(|s| s.to_string()).collect(),
             code: out.status.code().unwrap_or(-1),
@@ -173,9 +178,98 @@ impl Workdir {
             .unwrap_or_else(|| panic!("no {address} in the state"))
     }
 
+    /// Starts terraform in the background (in its own process group, as a shell runs a job), for tests that
+    /// signal it or its plugin while it works. Output goes to files read by `Running::wait`.
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        use std::os::unix::process::CommandExt;
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let out_path = self.dir.path().join(format!(".spawn-{n}.out"));
+        let err_path = self.dir.path().join(format!(".spawn-{n}.err"));
+        let child = self
+            .command(args)
+            .process_group(0)
+            .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+            .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.terraform.display()));
+        Running {
+            child,
+            args: args.iter().map(|s| s.to_string()).collect(),
+            out_path,
+            err_path,
+            started: Instant::now(),
+        }
+    }
+
+    /// The state Terraform saved (terraform.tfstate as JSON), or Null when there is none yet.
+    pub fn saved_state(&self) -> Value {
+        match std::fs::read_to_string(self.dir.path().join("terraform.tfstate")) {
+            Ok(text) if !text.trim().is_empty() => serde_json::from_str(&text).expect("terraform.tfstate is JSON"),
+            _ => Value::Null,
+        }
+    }
+
+    /// Forgets the state (keeps the configuration and the initialised providers), for a test that starts over
+    /// against a reset emulator in the same directory.
+    pub fn forget_state(&self) {
+        for f in ["terraform.tfstate", "terraform.tfstate.backup"] {
+            let _ = std::fs::remove_file(self.dir.path().join(f));
+        }
+    }
+
     /// Addresses of every resource instance in the state.
     pub fn state_list(&self) -> Vec<String> {
         let r = self.run(&["state", "list"]);
         r.stdout.lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+    }
+}
+
+/// A terraform command running in the background.
+pub struct Running {
+    child: std::process::Child,
+    args: Vec<String>,
+    out_path: PathBuf,
+    err_path: PathBuf,
+    pub started: Instant,
+}
+
+impl Running {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal to terraform's whole process group, as a terminal does on Ctrl-C.
+    pub fn signal_group(&self, signal: i32) {
+        // SAFETY: kill(2) with a negative pid addresses the process group we created at spawn.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), signal);
+        }
+    }
+
+    /// The exit status if terraform has exited.
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    pub fn wait(mut self) -> Run {
+        let status = self.child.wait().expect("wait for terraform");
+        Run {
+            args: std::mem::take(&mut self.args),
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(&self.out_path).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&self.err_path).unwrap_or_default(),
+            seconds: self.started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A test that panicked mid-way must not leave terraform (and its plugin) running.
+        if let Ok(None) = self.child.try_wait() {
+            self.signal_group(libc::SIGKILL);
+            let _ = self.child.wait();
+        }
     }
 }
