@@ -658,13 +658,20 @@ pub async fn update(ctx: &Context, prior: &State, desired: &State) -> (State, Op
     (st, error)
 }
 
-/// Deletes a wiring: the association, the role with its policies, then shared objects no longer used.
-pub async fn delete(ctx: &Context, prior: &State) -> Result<(), WiringError> {
+/// Deletes a wiring: the association, then the shared objects it no longer needs, then the role with its
+/// policies. The role goes last because it is what makes the wiring exist: while it exists, a failed destroy
+/// leaves a wiring in the state that the next destroy finishes; once it is gone, refresh drops the wiring, and a
+/// shared object not yet released would be forgotten. On error, returns the state of what still exists.
+pub async fn delete(ctx: &Context, prior: &State) -> Result<(), (State, WiringError)> {
     let deadline = deadline(prior, Phase::Delete);
-    within(deadline, "deleting the wiring", delete_parts(ctx, prior, deadline)).await
+    let mut st = prior.clone();
+    let _deleting = ctx.deleting_role(&prior.role_name);
+    // Cut off at the deadline, `st` still records each step that finished.
+    let result = within(deadline, "deleting the wiring", delete_parts(ctx, prior, &mut st, deadline)).await;
+    result.map_err(|e| (st, e))
 }
 
-async fn delete_parts(ctx: &Context, prior: &State, deadline: Instant) -> Result<(), WiringError> {
+async fn delete_parts(ctx: &Context, prior: &State, st: &mut State, deadline: Instant) -> Result<(), WiringError> {
     let cluster = prior.cluster_name.clone().unwrap_or_default();
     // A partial mode switch can leave an association or OIDC provider recorded in another mode: clean up by
     // what the state records, not only by the mode.
@@ -679,15 +686,21 @@ async fn delete_parts(ctx: &Context, prior: &State, deadline: Instant) -> Result
                 .await
                 .map_err(|e| WiringError::aws("Cannot delete the pod identity association", e))?;
         }
+        st.association_id = None;
+        st.association_arn = None;
+        st.external_id = None;
     }
-    delete_role(ctx, prior, deadline).await?;
     if prior.mode.uses_pod_identity() && prior.manage_agent_addon {
         shared::release_addon(ctx, &cluster).await?;
+        st.agent_addon_version = None;
     }
     if let Some(arn) = &prior.oidc_provider_arn {
         shared::release_oidc_provider(ctx, arn).await?;
+        st.oidc_provider_arn = None;
+        st.oidc_thumbprint = None;
+        st.oidc_thumbprint_list = None;
     }
-    Ok(())
+    delete_role(ctx, prior, st, deadline).await
 }
 
 /// An association for the wiring's service account that points at our role or carries our tag.
@@ -706,19 +719,26 @@ async fn find_own_association(ctx: &Context, prior: &State) -> Result<Option<Str
     Ok(None)
 }
 
-/// Detaches and deletes what the state says the role has, then deletes the role. When IAM still reports a
-/// dependency (something attached behind Terraform's back), lists and removes it and tries again.
-async fn delete_role(ctx: &Context, prior: &State, deadline: Instant) -> Result<(), WiringError> {
+/// Detaches and deletes what the state says the role has (recording each removal in `st`), then deletes the role.
+/// When IAM still reports a dependency (something attached behind Terraform's back), lists and removes it and
+/// tries again.
+async fn delete_role(ctx: &Context, prior: &State, st: &mut State, deadline: Instant) -> Result<(), WiringError> {
     let name = prior.role_name.as_str();
     let fail = |what: &str, e| WiringError::aws(&format!("Cannot {what} of role \"{name}\""), e);
     for arn in prior.policy_arns.iter().flatten() {
         ctx.aws.detach_policy(name, arn).await.map_err(|e| fail(&format!("detach {arn}"), e))?;
+        if let Some(set) = st.policy_arns.as_mut() {
+            set.remove(arn);
+        }
     }
     for pname in prior.inline_policies.iter().flat_map(|m| m.keys()) {
         ctx.aws
             .delete_inline_policy(name, pname)
             .await
             .map_err(|e| fail(&format!("delete inline policy {pname}"), e))?;
+        if let Some(map) = st.inline_policies.as_mut() {
+            map.remove(pname);
+        }
     }
     for attempt in 0..3 {
         match ctx.aws.delete_role(name).await {

@@ -5,7 +5,7 @@
 //! Terraform starts a fresh provider process for each graph walk (plan, apply, refresh), so a cache here lives
 //! for one walk: it can never hide a change made between two Terraform commands.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,6 +52,8 @@ pub struct Context {
     pub(super) addon_uses: super::shared::Uses,
     pub(super) oidc_release: Keyed<super::shared::Coalescer>,
     pub(super) addon_release: Keyed<super::shared::Coalescer>,
+    /// Roles of wirings this process is destroying: they no longer count as users of a shared OIDC provider.
+    deleting_roles: Mutex<HashSet<String>>,
     stop_tx: watch::Sender<bool>,
     stop_rx: watch::Receiver<bool>,
 }
@@ -71,6 +73,7 @@ impl Context {
             addon_uses: Keyed::new(),
             oidc_release: Keyed::new(),
             addon_release: Keyed::new(),
+            deleting_roles: Mutex::new(HashSet::new()),
             stop_tx,
             stop_rx,
         }
@@ -120,6 +123,16 @@ impl Context {
         }
     }
 
+    /// Marks a role as being destroyed until the returned guard is dropped.
+    pub(super) fn deleting_role(&self, name: &str) -> DeletingRole<'_> {
+        self.deleting_roles.lock().expect("deleting roles lock").insert(name.to_string());
+        DeletingRole { ctx: self, name: name.to_string() }
+    }
+
+    pub(super) fn is_role_being_deleted(&self, name: &str) -> bool {
+        self.deleting_roles.lock().expect("deleting roles lock").contains(name)
+    }
+
     /// Terraform asked us to stop: every wait returns at once with an error.
     pub fn stop(&self) {
         let _ = self.stop_tx.send(true);
@@ -140,5 +153,17 @@ impl Context {
             _ = tokio::time::sleep_until(until) => Ok(()),
             _ = rx.wait_for(|stopped| *stopped) => Err(WiringError::interrupted()),
         }
+    }
+}
+
+/// A role marked as being destroyed; the mark goes when the destroy ends, whether it succeeded or not.
+pub(super) struct DeletingRole<'a> {
+    ctx: &'a Context,
+    name: String,
+}
+
+impl Drop for DeletingRole<'_> {
+    fn drop(&mut self) {
+        self.ctx.deleting_roles.lock().expect("deleting roles lock").remove(&self.name);
     }
 }

@@ -107,11 +107,11 @@ pub async fn apply_change(ctx: &Context, req: ApplyRequest) -> ApplyResponse {
         (None, true) => ApplyResponse::default(),
         (Some(prior), true) => match apply::delete(ctx, &prior).await {
             Ok(()) => ApplyResponse::default(),
-            // Keep the object in the state: the next destroy finishes the job.
-            Err(e) => ApplyResponse {
-                new_state: req.prior_state,
+            // Keep what still exists in the state: the next destroy finishes the job.
+            Err((remaining, e)) => ApplyResponse {
+                new_state: remaining.to_value(),
+                private: req.planned_private,
                 diagnostics: e.to_diagnostic().into(),
-                ..Default::default()
             },
         },
         (prior, false) => {

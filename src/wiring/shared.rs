@@ -224,7 +224,8 @@ pub async fn ensure_oidc_provider(
     Ok((info, guard))
 }
 
-/// Deletes the OIDC provider when this provider created it and no role in the account trusts it any more.
+/// Deletes the OIDC provider when this provider created it and no role in the account trusts it any more (roles
+/// whose wirings this process is destroying do not count: they are about to go).
 pub async fn release_oidc_provider(ctx: &Context, arn: &str) -> Result<(), WiringError> {
     let coalescer = ctx.oidc_release.get(arn);
     coalescer
@@ -249,7 +250,8 @@ pub async fn release_oidc_provider(ctx: &Context, arn: &str) -> Result<(), Wirin
                 .list_roles()
                 .await
                 .map_err(|e| fail("Cannot list roles to see who trusts the OIDC provider", e))?;
-            let trusted = roles.iter().any(|r| policy::mentions(&r.trust_policy_raw, arn));
+            let trusted =
+                roles.iter().any(|r| !ctx.is_role_being_deleted(&r.name) && policy::mentions(&r.trust_policy_raw, arn));
             if trusted {
                 st.provider = Some(Some(p));
                 return Ok(());
