@@ -20,13 +20,14 @@ PLUGIN_HOSTS := registry.terraform.io registry.opentofu.org
 
 export TERRAFORM
 
-.PHONY: help demo tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint docs release acceptance-real
+.PHONY: help demo tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint docs release acceptance-real acceptance-full
 
 help:
 	@echo "make demo     build, start the local AWS emulator, apply examples/quickstart, show, destroy"
 	@echo "              (make demo AWS=real: the same against EKSIDENTITY_CLUSTER_NAME in a real account)"
 	@echo "make test     every test: unit, protocol, emulator, acceptance (installs its tools)"
 	@echo "make acceptance  only the acceptance tests (terraform + provider + emulator)"
+	@echo "make acceptance-full  the same at full size (every AWS call of the fault matrix refused in turn)"
 	@echo "make tools    install pinned Terraform 1.0.3 and the Python venv into .tools/"
 	@echo "make build    debug build of the provider"
 	@echo "make install  place the provider in build/plugins for 'terraform init -plugin-dir'"
@@ -82,6 +83,11 @@ protocol-test:
 ACCEPTANCE_TESTS := $(basename $(notdir $(wildcard acceptance-tests/*.rs)))
 acceptance: tools
 	cargo test $(addprefix --test ,$(ACCEPTANCE_TESTS))
+
+# The acceptance tests at full size: the fault matrix refuses every AWS call of each phase in turn (the default
+# run refuses the first call of each phase and every call from its first change on).
+acceptance-full: tools
+	EKSIDENTITY_FAULTS=all cargo test $(addprefix --test ,$(ACCEPTANCE_TESTS))
 
 test: tools emulator-test
 	cargo test

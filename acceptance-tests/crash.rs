@@ -123,9 +123,16 @@ fn crash_case(env: &Env, wd: &Workdir, update: bool, call: &Call) -> Vec<String>
     // Whatever Terraform saved, the next apply adopts what the dead process made.
     emu.clear_requests();
     let converge = wd.apply();
-    let conflicts = emu.requests().iter().filter(|r| r["status"] == json!(409)).count();
-    if conflicts > 0 {
-        println!("    the next apply met {conflicts} \"already exists\" answer(s) and adopted the object(s)");
+    // What the dead process made and the next apply met again ("already exists" answers), then adopted.
+    let log = emu.requests();
+    let conflicts: Vec<String> = calls_of(&log)
+        .into_iter()
+        .zip(&log)
+        .filter(|(_, r)| r["status"] == json!(409))
+        .map(|(c, _)| c.operation)
+        .collect();
+    if !conflicts.is_empty() {
+        println!("    the next apply met \"already exists\" from {} and adopted", conflicts.join(", "));
     }
     let text = converge.text();
     if !converge.ok() {
@@ -183,12 +190,9 @@ fn emu_crash_recovery() {
     for (update, call) in &points {
         let t = Instant::now();
         let phase = if *update { "update" } else { "create" };
+        println!("  crash after {phase} {call}:");
         let p = crash_case(&env, &wd, *update, call);
-        println!(
-            "  crash after {phase} {call}: {} ({:.1}s)",
-            if p.is_empty() { "survived" } else { "FAILED" },
-            t.elapsed().as_secs_f64()
-        );
+        println!("    {} ({:.1}s)", if p.is_empty() { "survived" } else { "FAILED" }, t.elapsed().as_secs_f64());
         survived += usize::from(p.is_empty());
         problems.extend(p.into_iter().map(|x| format!("{phase} {call}: {x}")));
     }
