@@ -442,3 +442,29 @@ fn emu_irsa_jwks_on_another_host_registers_both_thumbprints() {
     wd.assert_no_changes();
     wd.destroy().expect_ok();
 }
+
+#[test]
+fn emu_irsa_failed_create_gives_back_the_provider_it_made() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = env.cluster("prod");
+    // The credentials may create OIDC providers but not roles: nothing of the wiring can exist.
+    emu.add_fault(json!({
+        "kind": "error", "service": "iam", "operation": "CreateRole", "code": "AccessDenied",
+        "message": "not allowed", "status": 403, "every_after": true
+    }));
+    let wd = env.workdir();
+    wd.write(&wiring(&env, &cluster, "  namespace = \"payments\"\n  service_account = \"api\"\n"));
+    wd.init();
+    let out = wd.apply().expect_fail();
+    assert!(out.text().contains("CreateRole") && out.text().contains("AccessDenied"), "{}", out.text());
+    assert!(wd.state_list().is_empty());
+    let objects = emu.objects();
+    assert_eq!(objects["counts"]["oidc_providers"], json!(0), "the provider this apply created is gone: {objects}");
+    assert_eq!(objects["counts"]["roles"], json!(0), "{objects}");
+    // Once allowed, the same apply succeeds.
+    emu.clear_faults();
+    wd.apply().expect_ok();
+    wd.assert_no_changes();
+    wd.destroy().expect_ok();
+}

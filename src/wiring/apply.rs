@@ -494,9 +494,36 @@ pub async fn create(ctx: &Context, desired: &State) -> (Option<State>, Option<Wi
     }
     finish(&mut st);
     if !role_exists {
+        // Nothing of this wiring exists, so nothing goes into the state: give back the shared objects this apply
+        // may have created, under the usual rule (created by us and unused), so that giving up leaks nothing.
+        if let Some(e) = error.as_mut() {
+            release_after_failed_create(ctx, &st, needs_addon, e).await;
+        }
         return (None, error);
     }
     (Some(st), error)
+}
+
+async fn release_after_failed_create(ctx: &Context, st: &State, addon_touched: bool, error: &mut WiringError) {
+    let mut problems = Vec::new();
+    if let Some(arn) = &st.oidc_provider_arn {
+        if let Err(e) = shared::release_oidc_provider(ctx, arn).await {
+            problems.push(e.to_string());
+        }
+    }
+    if addon_touched {
+        if let Some(cluster) = &st.cluster_name {
+            if let Err(e) = shared::release_addon(ctx, cluster).await {
+                problems.push(e.to_string());
+            }
+        }
+    }
+    if !problems.is_empty() {
+        error.detail.push_str(&format!(
+            "\n\nShared objects this apply created could not be removed again ({}); the next apply adopts them.",
+            problems.join("; ")
+        ));
+    }
 }
 
 /// Fills the values derived from the rest; called on every state apply returns. Object IDs are never cleared
