@@ -20,7 +20,7 @@ PLUGIN_HOSTS := registry.terraform.io registry.opentofu.org
 
 export TERRAFORM
 
-.PHONY: help demo tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint docs release acceptance-real acceptance-full
+.PHONY: help demo tools build build-release install test unit-test protocol-test emulator-test acceptance emulator lint docs release acceptance-real acceptance-full bench
 
 help:
 	@echo "make demo     build, start the local AWS emulator, apply examples/quickstart, show, destroy"
@@ -34,6 +34,7 @@ help:
 	@echo "make emulator run the local AWS emulator in the foreground"
 	@echo "make docs     regenerate docs/ from templates/, examples/ and the schemas"
 	@echo "make release  release build, zip, SHA256SUMS and manifest in dist/"
+	@echo "make bench    benchmarks (several minutes): prints the figures and rewrites bench/results.md"
 
 tools:
 	@scripts/install-tools.sh
@@ -98,3 +99,8 @@ test: tools emulator-test
 acceptance-real: tools
 	@test -n "$(EKSIDENTITY_CLUSTER_NAME)" || { echo "set EKSIDENTITY_CLUSTER_NAME to an EKS cluster in your AWS region" >&2; exit 1; }
 	EKSIDENTITY_REAL_AWS=1 cargo test $(addprefix --test ,$(ACCEPTANCE_TESTS)) -- --skip emu_ --test-threads=1
+
+# Release build, Go provider fetched into .tools/bench/, criterion micro benches, start-up and scale benches.
+# BENCH_ARGS go to the system bench, e.g. BENCH_ARGS="--rounds 5 --n 100".
+bench:
+	@bench/run.sh $(BENCH_ARGS)

@@ -128,6 +128,8 @@ impl Handshake {
 pub struct Launch {
     env: Vec<(String, String)>,
     args: Vec<String>,
+    /// Another plugin binary to start instead of ours (the benchmarks start a Go provider the same way).
+    program: Option<PathBuf>,
 }
 
 impl Launch {
@@ -144,7 +146,7 @@ impl Launch {
 
     /// Nothing set at all (not even the cookie).
     pub fn bare() -> Self {
-        let mut launch = Self { env: Vec::new(), args: Vec::new() };
+        let mut launch = Self { env: Vec::new(), args: Vec::new(), program: None };
         if let Ok(tmp) = std::env::var("TMPDIR") {
             launch = launch.env("TMPDIR", &tmp);
         }
@@ -167,8 +169,13 @@ impl Launch {
         self
     }
 
+    pub fn program(mut self, path: &std::path::Path) -> Self {
+        self.program = Some(path.to_path_buf());
+        self
+    }
+
     fn command(&self) -> Command {
-        let mut cmd = Command::new(binary());
+        let mut cmd = Command::new(self.program.clone().unwrap_or_else(binary));
         cmd.env_clear().envs(self.env.iter().map(|(k, v)| (k, v))).args(&self.args);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd
