@@ -261,6 +261,66 @@ fn emu_irsa_parallel_wirings_share_one_provider_per_issuer() {
     assert_eq!(objects["counts"]["oidc_providers"], json!(0), "{objects}");
 }
 
+/// Regression: every destroyed wiring used to list all roles of the account to see whether the OIDC provider was
+/// still trusted (N wirings: N ListRoles, each as long as the account). One process now scans at most twice per
+/// provider: to learn who trusts it, and to confirm nobody does before deleting it.
+#[test]
+fn emu_irsa_destroy_lists_roles_per_provider_not_per_wiring() {
+    let env = Env::start();
+    let emu = env.emu();
+    let a = env.cluster("alpha");
+    let b = env.cluster("beta");
+    let wd = env.workdir();
+    wd.write(&many(&env, &[&a, &b], 8));
+    wd.init();
+    wd.apply().expect_ok();
+    emu.clear_requests();
+    wd.destroy().expect_ok();
+    let counts = emu.request_counts();
+    let list_roles = counts.get("iam:ListRoles").copied().unwrap_or(0);
+    assert!((1..=4).contains(&list_roles), "two providers, at most two scans each: {counts:?}");
+    assert_eq!(counts.get("iam:DeleteOpenIDConnectProvider"), Some(&2), "{counts:?}");
+    assert_eq!(counts.get("iam:DeleteRole"), Some(&16), "{counts:?}");
+    let objects = emu.objects();
+    assert_eq!(objects["counts"]["roles"], json!(0), "{objects}");
+    assert_eq!(objects["counts"]["oidc_providers"], json!(0), "{objects}");
+}
+
+/// A provider we created stays while a role outside this configuration still trusts it; once that role is gone,
+/// the next destroy of a wiring on that issuer removes it.
+#[test]
+fn emu_irsa_destroy_keeps_a_provider_another_role_trusts() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = env.cluster("prod");
+    let wd = env.workdir();
+    wd.write(&many(&env, &[&cluster], 3));
+    wd.init();
+    wd.apply().expect_ok();
+    let arn = emu.objects()["oidc_providers"][0]["arn"].as_str().expect("the provider we created").to_string();
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{arn}"}},"Action":"sts:AssumeRoleWithWebIdentity"}}]}}"#
+    );
+    env.block(env.aws.create_role(&eksidentity::aws::NewRole {
+        name: "hand-made",
+        path: "/",
+        trust_policy: &trust,
+        description: None,
+        max_session_duration: 3600,
+        permissions_boundary: None,
+        tags: &Default::default(),
+    }))
+    .unwrap();
+    wd.destroy().expect_ok();
+    assert!(env.block(env.aws.get_oidc_provider(&arn)).unwrap().is_some(), "still trusted by hand-made");
+    assert_eq!(emu.objects()["counts"]["roles"], json!(1));
+
+    env.block(env.aws.delete_role("hand-made")).unwrap();
+    wd.apply().expect_ok();
+    wd.destroy().expect_ok();
+    assert!(env.block(env.aws.get_oidc_provider(&arn)).unwrap().is_none(), "nothing trusts it any more");
+}
+
 #[test]
 fn emu_irsa_adopts_an_existing_provider_and_leaves_it_on_destroy() {
     let env = Env::start();

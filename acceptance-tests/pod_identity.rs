@@ -264,6 +264,36 @@ fn emu_twenty_parallel_wirings_share_one_addon() {
     wait_for(|| addon(&env, &cluster).is_none(), "the addon we created to be removed");
 }
 
+/// Regression: every destroyed wiring used to describe the addon and list the cluster's associations; one process
+/// now does that at most twice per cluster (learn who needs the addon, confirm nobody does before deleting it).
+#[test]
+fn emu_destroy_lists_associations_per_cluster_not_per_wiring() {
+    let env = Env::start();
+    let emu = env.emu();
+    let cluster = env.cluster("prod");
+    let mut hcl = env.provider_block("");
+    for i in 0..12 {
+        hcl.push_str(&format!(
+            "resource \"{ADDRESS}\" \"w{i}\" {{\n  mode = \"pod_identity\"\n  cluster_name = \"{cluster}\"\n  namespace = \"team{i}\"\n  service_account = \"app\"\n}}\n"
+        ));
+    }
+    let wd = env.workdir();
+    wd.write(&hcl);
+    wd.init();
+    wd.apply().expect_ok();
+    emu.clear_requests();
+    wd.destroy().expect_ok();
+    let counts = emu.request_counts();
+    let lists = counts.get("eks:ListPodIdentityAssociations").copied().unwrap_or(0);
+    assert!((1..=2).contains(&lists), "{counts:?}");
+    // One DescribeAddon refreshing (plan), one deciding about the release (apply).
+    assert!(counts.get("eks:DescribeAddon").copied().unwrap_or(0) <= 2, "{counts:?}");
+    assert_eq!(counts.get("eks:DeleteAddon"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("eks:DeletePodIdentityAssociation"), Some(&12), "{counts:?}");
+    wait_for(|| addon(&env, &cluster).is_none(), "the addon we created to be removed");
+    assert_eq!(emu.objects()["counts"]["associations"], json!(0));
+}
+
 #[test]
 fn emu_preexisting_addon_is_adopted_and_left_alone() {
     let env = Env::start();

@@ -451,7 +451,9 @@ pub async fn create(ctx: &Context, desired: &State) -> (Option<State>, Option<Wi
         let mut _oidc_use = None;
         if let Some(issuer) = &r.issuer_url {
             let audience = desired.audience.as_deref().unwrap_or(naming::DEFAULT_AUDIENCE);
-            let (info, guard) = shared::ensure_oidc_provider(ctx, &r.partition, &r.account, issuer, audience).await?;
+            let (info, guard) =
+                shared::ensure_oidc_provider(ctx, &r.partition, &r.account, issuer, audience, &desired.role_name)
+                    .await?;
             _oidc_use = Some(guard);
             st.oidc_issuer_url = Some(issuer.clone());
             st.oidc_provider_arn = Some(info.arn);
@@ -507,13 +509,13 @@ pub async fn create(ctx: &Context, desired: &State) -> (Option<State>, Option<Wi
 async fn release_after_failed_create(ctx: &Context, st: &State, addon_touched: bool, error: &mut WiringError) {
     let mut problems = Vec::new();
     if let Some(arn) = &st.oidc_provider_arn {
-        if let Err(e) = shared::release_oidc_provider(ctx, arn).await {
+        if let Err(e) = shared::release_oidc_provider(ctx, arn, &st.role_name).await {
             problems.push(e.to_string());
         }
     }
     if addon_touched {
         if let Some(cluster) = &st.cluster_name {
-            if let Err(e) = shared::release_addon(ctx, cluster).await {
+            if let Err(e) = shared::release_addon(ctx, cluster, None).await {
                 problems.push(e.to_string());
             }
         }
@@ -576,7 +578,8 @@ pub async fn update(ctx: &Context, prior: &State, desired: &State) -> (State, Op
                 || desired.oidc_thumbprint_list.as_ref() != prior.oidc_thumbprint_list.as_ref();
             if stale {
                 let (info, guard) =
-                    shared::ensure_oidc_provider(ctx, &r.partition, &r.account, issuer, audience).await?;
+                    shared::ensure_oidc_provider(ctx, &r.partition, &r.account, issuer, audience, &desired.role_name)
+                        .await?;
                 _oidc_use = Some(guard);
                 st.oidc_provider_arn = Some(info.arn);
                 st.oidc_thumbprint = info.thumbprints.first().cloned();
@@ -641,7 +644,7 @@ pub async fn update(ctx: &Context, prior: &State, desired: &State) -> (State, Op
             st.session_policy = None;
             st.disable_session_tags = desired.disable_session_tags;
             if prior.manage_agent_addon {
-                shared::release_addon(ctx, &cluster).await?;
+                shared::release_addon(ctx, &cluster, prior.association_id.as_deref()).await?;
             }
         } else {
             st.target_role_arn = desired.target_role_arn.clone();
@@ -653,7 +656,7 @@ pub async fn update(ctx: &Context, prior: &State, desired: &State) -> (State, Op
         if prior.mode.uses_irsa() {
             if let Some(old_arn) = &prior.oidc_provider_arn {
                 if !desired.mode.uses_irsa() || st.oidc_provider_arn.as_ref() != Some(old_arn) {
-                    shared::release_oidc_provider(ctx, old_arn).await?;
+                    shared::release_oidc_provider(ctx, old_arn, &prior.role_name).await?;
                 }
             }
         }
@@ -702,14 +705,15 @@ async fn delete_parts(ctx: &Context, prior: &State, st: &mut State, deadline: In
     let cluster = prior.cluster_name.clone().unwrap_or_default();
     // A partial mode switch can leave an association or OIDC provider recorded in another mode: clean up by
     // what the state records, not only by the mode.
+    let mut association = None;
     if prior.mode.uses_pod_identity() || prior.association_id.is_some() {
-        let id = match &prior.association_id {
+        association = match &prior.association_id {
             Some(id) => Some(id.clone()),
             None => find_own_association(ctx, prior).await?,
         };
-        if let Some(id) = id {
+        if let Some(id) = &association {
             ctx.aws
-                .delete_association(&cluster, &id)
+                .delete_association(&cluster, id)
                 .await
                 .map_err(|e| WiringError::aws("Cannot delete the pod identity association", e))?;
         }
@@ -718,11 +722,11 @@ async fn delete_parts(ctx: &Context, prior: &State, st: &mut State, deadline: In
         st.external_id = None;
     }
     if prior.mode.uses_pod_identity() && prior.manage_agent_addon {
-        shared::release_addon(ctx, &cluster).await?;
+        shared::release_addon(ctx, &cluster, association.as_deref()).await?;
         st.agent_addon_version = None;
     }
     if let Some(arn) = &prior.oidc_provider_arn {
-        shared::release_oidc_provider(ctx, arn).await?;
+        shared::release_oidc_provider(ctx, arn, &prior.role_name).await?;
         st.oidc_provider_arn = None;
         st.oidc_thumbprint = None;
         st.oidc_thumbprint_list = None;

@@ -50,8 +50,6 @@ pub struct Context {
     pub(super) addons: Keyed<tokio::sync::Mutex<super::shared::AddonState>>,
     pub(super) oidc_uses: super::shared::Uses,
     pub(super) addon_uses: super::shared::Uses,
-    pub(super) oidc_release: Keyed<super::shared::Coalescer>,
-    pub(super) addon_release: Keyed<super::shared::Coalescer>,
     /// Roles of wirings this process is destroying: they no longer count as users of a shared OIDC provider.
     deleting_roles: Mutex<HashSet<String>>,
     stop_tx: watch::Sender<bool>,
@@ -71,8 +69,6 @@ impl Context {
             addons: Keyed::new(),
             oidc_uses: Keyed::new(),
             addon_uses: Keyed::new(),
-            oidc_release: Keyed::new(),
-            addon_release: Keyed::new(),
             deleting_roles: Mutex::new(HashSet::new()),
             stop_tx,
             stop_rx,

@@ -3,12 +3,12 @@
 //! fail because a sibling got there first, and delete only what we created once nothing uses it.
 //!
 //! Within one process, a per-key lock makes parallel wirings share one lookup and one create, a use counter keeps
-//! a release from deleting an object a sibling is about to rely on, and a coalescer folds the "is anything still
-//! using it?" scans of many parallel destroys into a few.
+//! a release from deleting an object a sibling is about to rely on, and `KnownUsers` remembers who else used the
+//! object at the last full "is anything still using it?" scan, so that N wirings destroyed by one process cost two
+//! scans per shared object instead of N.
 
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,17 +22,68 @@ use super::context::Context;
 use super::error::WiringError;
 use super::naming::{self, AGENT_ADDON, CREATED_BY_TAG, CREATED_BY_VALUE};
 
-/// Per issuer: the last known OIDC provider and how many wirings of this process are relying on it right now.
+/// How long the users learned by a scan are trusted to keep a shared object alive without another scan. Only
+/// users removed by other processes (another workspace destroying its wirings meanwhile) can make the knowledge
+/// wrong, and only towards keeping an unused object; this bounds how long that can last within one process.
+pub const KNOWN_USERS_TTL: Duration = Duration::from_secs(60);
+
+/// Who uses a shared object (role names for an OIDC provider, association IDs for the agent addon), as learned by
+/// this process's last full scan, minus the users this process removed since.
+///
+/// Only ever used to skip a scan ("someone still uses it"); deleting always follows a fresh scan that finds no
+/// user. Users this process removed are left out of later scans too, because IAM and EKS list a deleted object for
+/// a while (eventual consistency) and counting our own just-deleted user would keep the object forever.
+#[derive(Debug, Default)]
+pub struct KnownUsers {
+    users: BTreeSet<String>,
+    learned: Option<Instant>,
+    removed: BTreeSet<String>,
+}
+
+impl KnownUsers {
+    /// A user this process is adding (a role about to trust the provider): it counts again when listed.
+    pub fn add(&mut self, user: &str) {
+        self.removed.remove(user);
+        if self.learned.is_some() {
+            self.users.insert(user.to_string());
+        }
+    }
+
+    /// A user this process removed, or is removing (deleted, or no longer relying on the object).
+    pub fn remove(&mut self, user: &str) {
+        self.users.remove(user);
+        self.removed.insert(user.to_string());
+    }
+
+    /// Records a full scan's users, leaving out those this process removed.
+    pub fn learn(&mut self, scanned: impl IntoIterator<Item = String>, now: Instant) {
+        self.users = scanned.into_iter().filter(|u| !self.removed.contains(u)).collect();
+        self.learned = Some(now);
+    }
+
+    /// True when a recent scan saw a user this process has not removed since: no need to scan again.
+    pub fn still_used(&self, now: Instant) -> bool {
+        !self.users.is_empty() && self.learned.is_some_and(|t| now.saturating_duration_since(t) < KNOWN_USERS_TTL)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+}
+
+/// Per issuer: the last known OIDC provider and the roles that trust it.
 #[derive(Default)]
 pub struct IssuerState {
     /// `None`: not looked up yet. `Some(None)`: known not to exist.
     pub provider: Option<Option<OidcProvider>>,
+    pub users: KnownUsers,
 }
 
-/// Per cluster: the last known agent addon.
+/// Per cluster: the last known agent addon and the associations that need it.
 #[derive(Default)]
 pub struct AddonState {
     pub addon: Option<Option<Addon>>,
+    pub users: KnownUsers,
 }
 
 /// A use of a shared object by one wiring, for as long as the wiring's apply needs it to exist.
@@ -57,32 +108,6 @@ impl UseCounter {
     }
     fn in_use(&self) -> bool {
         self.0.load(Ordering::SeqCst) > 0
-    }
-}
-
-/// Runs a check so that every caller is served by a run that started after it asked. Callers that arrive while a
-/// run is in flight share the next one: N parallel destroys cause a handful of scans, not N.
-#[derive(Default)]
-pub struct Coalescer {
-    requested: AtomicU64,
-    served: tokio::sync::Mutex<(u64, Option<Result<(), WiringError>>)>,
-}
-
-impl Coalescer {
-    pub async fn run<F, Fut>(&self, f: F) -> Result<(), WiringError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<(), WiringError>>,
-    {
-        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut served = self.served.lock().await;
-        if served.0 >= ticket {
-            return served.1.clone().unwrap_or(Ok(()));
-        }
-        let covers = self.requested.load(Ordering::SeqCst);
-        let result = f().await;
-        *served = (covers, Some(result.clone()));
-        result
     }
 }
 
@@ -147,20 +172,22 @@ pub async fn planned_thumbprints(ctx: &Context, arn: &str, issuer_url: &str) -> 
     }
 }
 
-/// Makes sure the OIDC provider for `issuer_url` exists and accepts `audience`. Returns the provider and a use
-/// that keeps sibling releases in this process from deleting it until the caller's role trusts it.
+/// Makes sure the OIDC provider for `issuer_url` exists and accepts `audience`, for `role` to trust. Returns the
+/// provider and a use that keeps sibling releases in this process from deleting it until the role trusts it.
 pub async fn ensure_oidc_provider(
     ctx: &Context,
     partition: &str,
     account: &str,
     issuer_url: &str,
     audience: &str,
+    role: &str,
 ) -> Result<(OidcInfo, SharedUse), WiringError> {
     let arn = naming::oidc_provider_arn(partition, account, issuer_url);
     let slot = ctx.issuers.get(&arn);
     let uses = ctx.oidc_uses.get(&arn);
     let guard = uses.acquire();
     let mut st = slot.lock().await;
+    st.users.add(role);
     let fail = |what: &str, e| WiringError::aws(&format!("{what} for {issuer_url}"), e);
 
     let current = match &st.provider {
@@ -224,44 +251,42 @@ pub async fn ensure_oidc_provider(
     Ok((info, guard))
 }
 
-/// Deletes the OIDC provider when this provider created it and no role in the account trusts it any more (roles
-/// whose wirings this process is destroying do not count: they are about to go).
-pub async fn release_oidc_provider(ctx: &Context, arn: &str) -> Result<(), WiringError> {
-    let coalescer = ctx.oidc_release.get(arn);
-    coalescer
-        .run(|| async {
-            let slot = ctx.issuers.get(arn);
-            let mut st = slot.lock().await;
-            if ctx.oidc_uses.get(arn).in_use() {
-                return Ok(());
-            }
-            let fail = |what: &str, e| WiringError::aws(what, e);
-            let Some(p) = ctx.aws.get_oidc_provider(arn).await.map_err(|e| fail("Cannot read the OIDC provider", e))?
-            else {
-                st.provider = Some(None);
-                return Ok(());
-            };
-            if !created_by_us(&p.tags) {
-                st.provider = Some(Some(p));
-                return Ok(());
-            }
-            let roles = ctx
-                .aws
-                .list_roles()
-                .await
-                .map_err(|e| fail("Cannot list roles to see who trusts the OIDC provider", e))?;
-            let trusted =
-                roles.iter().any(|r| !ctx.is_role_being_deleted(&r.name) && policy::mentions(&r.trust_policy_raw, arn));
-            if trusted {
-                st.provider = Some(Some(p));
-                return Ok(());
-            }
-            ctx.aws.delete_oidc_provider(arn).await.map_err(|e| fail("Cannot delete the OIDC provider", e))?;
-            logging::info!("deleted OIDC provider: created by eksidentity and trusted by no role", arn = arn);
-            st.provider = Some(None);
-            Ok(())
-        })
-        .await
+/// `role` stops trusting the OIDC provider `arn` (its wiring is being destroyed, or no longer uses IRSA): deletes
+/// the provider when this provider created it and no other role in the account trusts it (roles whose wirings this
+/// process is destroying do not count: they are about to go).
+pub async fn release_oidc_provider(ctx: &Context, arn: &str, role: &str) -> Result<(), WiringError> {
+    let slot = ctx.issuers.get(arn);
+    let mut st = slot.lock().await;
+    st.users.remove(role);
+    if ctx.oidc_uses.get(arn).in_use() || st.users.still_used(Instant::now()) {
+        return Ok(());
+    }
+    let fail = |what: &str, e| WiringError::aws(what, e);
+    let provider = match &st.provider {
+        Some(known) => known.clone(),
+        None => ctx.aws.get_oidc_provider(arn).await.map_err(|e| fail("Cannot read the OIDC provider", e))?,
+    };
+    st.provider = Some(provider.clone());
+    let Some(p) = provider else { return Ok(()) };
+    if !created_by_us(&p.tags) {
+        return Ok(());
+    }
+    let roles =
+        ctx.aws.list_roles().await.map_err(|e| fail("Cannot list roles to see who trusts the OIDC provider", e))?;
+    st.users.learn(
+        roles
+            .into_iter()
+            .filter(|r| !ctx.is_role_being_deleted(&r.name) && policy::mentions(&r.trust_policy_raw, arn))
+            .map(|r| r.name),
+        Instant::now(),
+    );
+    if !st.users.is_empty() {
+        return Ok(());
+    }
+    ctx.aws.delete_oidc_provider(arn).await.map_err(|e| fail("Cannot delete the OIDC provider", e))?;
+    logging::info!("deleted OIDC provider: created by eksidentity and trusted by no role", arn = arn);
+    st.provider = Some(None);
+    Ok(())
 }
 
 /// The agent addon of a cluster as last seen by this process (read once per process for refresh).
@@ -400,48 +425,118 @@ pub async fn ensure_addon(
     }
 }
 
-/// Deletes the agent addon when this provider created it and no pod identity association remains on the cluster.
-pub async fn release_addon(ctx: &Context, cluster: &str) -> Result<(), WiringError> {
-    let coalescer = ctx.addon_release.get(cluster);
-    coalescer
-        .run(|| async {
-            let slot = ctx.addons.get(cluster);
-            let mut st = slot.lock().await;
-            if ctx.addon_uses.get(cluster).in_use() {
-                return Ok(());
-            }
-            let what = format!("the {AGENT_ADDON} addon of cluster \"{cluster}\"");
-            let Some(a) = ctx
-                .aws
-                .describe_addon(cluster, AGENT_ADDON)
-                .await
-                .map_err(|e| WiringError::aws(&format!("Cannot read {what}"), e))?
-            else {
-                st.addon = Some(None);
-                return Ok(());
-            };
-            if !created_by_us(&a.tags) || a.status == "DELETING" {
-                st.addon = Some(Some(a));
-                return Ok(());
-            }
-            let left =
-                ctx.aws.list_associations(cluster, None, None).await.map_err(|e| {
-                    WiringError::aws(&format!("Cannot list the associations of cluster \"{cluster}\""), e)
-                })?;
-            if !left.is_empty() {
-                st.addon = Some(Some(a));
-                return Ok(());
-            }
-            ctx.aws
-                .delete_addon(cluster, AGENT_ADDON)
-                .await
-                .map_err(|e| WiringError::aws(&format!("Cannot delete {what}"), e))?;
-            logging::info!("deleting agent addon: created by eksidentity and no association left", cluster = cluster);
-            st.addon = Some(None);
-            Ok(())
-        })
+/// The association `removed` (when there was one) is gone from `cluster`: deletes the agent addon when this
+/// provider created it and no pod identity association remains on the cluster.
+pub async fn release_addon(ctx: &Context, cluster: &str, removed: Option<&str>) -> Result<(), WiringError> {
+    let slot = ctx.addons.get(cluster);
+    let mut st = slot.lock().await;
+    if let Some(id) = removed {
+        st.users.remove(id);
+    }
+    if ctx.addon_uses.get(cluster).in_use() || st.users.still_used(Instant::now()) {
+        return Ok(());
+    }
+    let what = format!("the {AGENT_ADDON} addon of cluster \"{cluster}\"");
+    let addon = match &st.addon {
+        Some(known) => known.clone(),
+        None => ctx
+            .aws
+            .describe_addon(cluster, AGENT_ADDON)
+            .await
+            .map_err(|e| WiringError::aws(&format!("Cannot read {what}"), e))?,
+    };
+    st.addon = Some(addon.clone());
+    let Some(a) = addon else { return Ok(()) };
+    if !created_by_us(&a.tags) || a.status == "DELETING" {
+        return Ok(());
+    }
+    let left = ctx
+        .aws
+        .list_associations(cluster, None, None)
         .await
+        .map_err(|e| WiringError::aws(&format!("Cannot list the associations of cluster \"{cluster}\""), e))?;
+    st.users.learn(left.into_iter().map(|a| a.id), Instant::now());
+    if !st.users.is_empty() {
+        return Ok(());
+    }
+    match ctx.aws.delete_addon(cluster, AGENT_ADDON).await {
+        Ok(()) => {
+            logging::info!("deleting agent addon: created by eksidentity and no association left", cluster = cluster)
+        }
+        // EKS refuses while the addon is changing (someone else is deleting or updating it): leave it to them.
+        Err(e) if e.is_already_exists() => {}
+        Err(e) => return Err(WiringError::aws(&format!("Cannot delete {what}"), e)),
+    }
+    st.addon = Some(None);
+    Ok(())
 }
 
 /// Per-key use counters, kept by the context.
 pub type Uses = super::context::Keyed<UseCounter>;
+
+#[cfg(test)]
+mod tests {
+    use super::{KnownUsers, KNOWN_USERS_TTL};
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    fn users(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn nothing_known_before_a_scan() {
+        let mut k = KnownUsers::default();
+        let now = Instant::now();
+        assert!(!k.still_used(now));
+        // A role about to trust the provider is no knowledge of the others.
+        k.add("a");
+        assert!(!k.still_used(now));
+    }
+
+    #[test]
+    fn scanned_users_keep_the_object_until_this_process_removed_them_all() {
+        let now = Instant::now();
+        let mut k = KnownUsers::default();
+        k.learn(users(&["a", "b"]), now);
+        assert!(k.still_used(now));
+        k.remove("a");
+        assert!(k.still_used(now), "b is still there");
+        k.remove("b");
+        assert!(!k.still_used(now), "the last known user is gone: scan before deleting");
+    }
+
+    #[test]
+    fn users_this_process_removed_are_not_counted_when_a_scan_still_lists_them() {
+        let now = Instant::now();
+        let mut k = KnownUsers::default();
+        k.remove("a");
+        // IAM still lists the role deleted a moment ago.
+        k.learn(users(&["a"]), now);
+        assert!(k.is_empty());
+        assert!(!k.still_used(now));
+    }
+
+    #[test]
+    fn a_user_added_again_counts_again() {
+        let now = Instant::now();
+        let mut k = KnownUsers::default();
+        k.remove("a");
+        k.add("a");
+        k.learn(users(&["a"]), now);
+        assert!(k.still_used(now));
+        // Added after a scan: counted at once.
+        k.add("b");
+        k.remove("a");
+        assert!(k.still_used(now));
+    }
+
+    #[test]
+    fn knowledge_expires() {
+        let then = Instant::now();
+        let mut k = KnownUsers::default();
+        k.learn(users(&["foreign"]), then);
+        assert!(k.still_used(then + KNOWN_USERS_TTL - Duration::from_millis(1)));
+        assert!(!k.still_used(then + KNOWN_USERS_TTL), "old knowledge is checked again");
+    }
+}
