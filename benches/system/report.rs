@@ -164,6 +164,7 @@ fn startup_section(o: &mut String, s: &Startup) {
     row(o, "handshake line (ms)", a.handshake(), b.handshake(), 1);
     row(o, "first GetProviderSchema answer (ms)", a.schema(), b.schema(), 1);
     row(o, "peak RSS after it, VmHWM (MiB)", a.hwm(), b.hwm(), 1);
+    row(o, "private memory at that moment, RssAnon (MiB)", a.anon(), b.anon(), 1);
     let _ = writeln!(
         o,
         "| binary size (MiB) | {:.1} | {:.1} | {:.1}x |",

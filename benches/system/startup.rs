@@ -16,7 +16,10 @@ use crate::stats::Summary;
 pub struct Sample {
     pub handshake: Duration,
     pub schema: Duration,
+    /// VmHWM: peak resident set, file-backed pages (the binary's code and data) included.
     pub hwm_kib: u64,
+    /// RssAnon at the same moment: memory private to the process.
+    pub anon_kib: u64,
 }
 
 #[derive(Debug)]
@@ -52,6 +55,9 @@ impl Subject {
     pub fn hwm(&self) -> Summary {
         Summary::of(self.samples.iter().map(|s| s.hwm_kib as f64 / 1024.0))
     }
+    pub fn anon(&self) -> Summary {
+        Summary::of(self.samples.iter().map(|s| s.anon_kib as f64 / 1024.0))
+    }
 }
 
 pub struct Startup {
@@ -60,9 +66,10 @@ pub struct Startup {
     pub rounds: usize,
 }
 
-fn hwm_kib(pid: u32) -> u64 {
+/// A `/proc/<pid>/status` field in KiB (0 when absent).
+fn status_kib(pid: u32, field: &str) -> u64 {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
+    text.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
 }
 
 /// Starts the binary, waits for the handshake line, asks for the schema, reads the peak RSS, shuts it down.
@@ -83,7 +90,8 @@ fn one(rt: &tokio::runtime::Runtime, identity: &ClientIdentity, subject: &mut Su
         let schema = t0.elapsed();
         (schema, (answer, channel))
     });
-    let hwm = hwm_kib(plugin.pid());
+    let hwm = status_kib(plugin.pid(), "VmHWM:");
+    let anon = status_kib(plugin.pid(), "RssAnon:");
     let (answer, channel) = answer;
     let errors = answer.diagnostics.iter().filter(|d| d.severity == tf::diagnostic::Severity::Error as i32).count();
     assert_eq!(errors, 0, "{}: GetProviderSchema answered errors: {:?}", subject.label, answer.diagnostics);
@@ -98,7 +106,7 @@ fn one(rt: &tokio::runtime::Runtime, identity: &ClientIdentity, subject: &mut Su
         eprintln!("bench: {} did not exit within 5 s of Shutdown; it is killed", subject.label);
     }
     drop(plugin);
-    Sample { handshake, schema, hwm_kib: hwm }
+    Sample { handshake, schema, hwm_kib: hwm, anon_kib: anon }
 }
 
 pub fn run(ours: &Path, go: &Path, rounds: usize) -> Startup {
