@@ -4,6 +4,7 @@
 //! decode error is a diagnostic with the attribute path), call the provider, check the protocol's invariants,
 //! convert out, and finish the call log, which also turns the diagnostics into protocol messages.
 
+use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,6 +12,7 @@ use std::time::Instant;
 use futures::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::cty::Type;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::logging;
 use crate::schema::{validate_config, Schema};
@@ -24,15 +26,23 @@ use super::provider::{ApplyRequest, ConfigureRequest, ImportRequest, PlanRequest
 /// The tfplugin6 service. Holds the provider behind an `Arc` so the transport can also reach it (to stop it).
 pub struct ProviderService<P> {
     provider: Arc<P>,
+    /// The cty types of the provider's schemas, built once: every request decodes and encodes values with them.
+    provider_type: Type,
+    resource_types: BTreeMap<String, Type>,
 }
 
 impl<P: Provider> ProviderService<P> {
     pub fn new(provider: Arc<P>) -> Self {
-        Self { provider }
+        let provider_type = provider.provider_schema().value_type();
+        let resource_types =
+            provider.resource_schemas().iter().map(|(name, schema)| (name.clone(), schema.value_type())).collect();
+        Self { provider, provider_type, resource_types }
     }
 
-    fn resource_schema(&self, type_name: &str) -> Result<&Schema, Diagnostics> {
-        self.provider.resource_schemas().get(type_name).ok_or_else(|| {
+    /// A resource type's schema and its value type.
+    fn resource_schema(&self, type_name: &str) -> Result<(&Schema, &Type), Diagnostics> {
+        let found = self.provider.resource_schemas().get(type_name).zip(self.resource_types.get(type_name));
+        found.ok_or_else(|| {
             let known: Vec<&str> = self.provider.resource_schemas().keys().map(String::as_str).collect();
             Diagnostic::error(
                 "Unknown resource type",
@@ -108,7 +118,7 @@ fn unimplemented<T>(what: &str) -> Result<T, Status> {
 impl<P: Provider> ProviderService<P> {
     async fn validate_provider(&self, req: proto::validate_provider_config::Request) -> Outcome<()> {
         let schema = self.provider.provider_schema();
-        let config = decode_value(&schema.value_type(), req.config.as_ref(), "provider configuration")?;
+        let config = decode_value(&self.provider_type, req.config.as_ref(), "provider configuration")?;
         let mut diagnostics = Diagnostics::from(validate_config(&schema.block, &config));
         // Cross-field checks assume each value passed its own validators; running them on a value that did not
         // would mostly repeat the same complaint.
@@ -119,8 +129,8 @@ impl<P: Provider> ProviderService<P> {
     }
 
     async fn validate_resource(&self, req: proto::validate_resource_config::Request) -> Outcome<()> {
-        let schema = self.resource_schema(&req.type_name)?;
-        let config = decode_value(&schema.value_type(), req.config.as_ref(), "configuration")?;
+        let (schema, ty) = self.resource_schema(&req.type_name)?;
+        let config = decode_value(ty, req.config.as_ref(), "configuration")?;
         let mut diagnostics = Diagnostics::from(validate_config(&schema.block, &config));
         if !diagnostics.has_errors() {
             diagnostics.extend(self.provider.validate_resource_config(&req.type_name, &config).await);
@@ -129,7 +139,7 @@ impl<P: Provider> ProviderService<P> {
     }
 
     async fn upgrade(&self, req: proto::upgrade_resource_state::Request) -> Outcome<Option<proto::DynamicValue>> {
-        let schema = self.resource_schema(&req.type_name)?;
+        let (schema, ty) = self.resource_schema(&req.type_name)?;
         if req.version > schema.version {
             return Err(Diagnostic::error(
                 "State written by a newer provider",
@@ -159,27 +169,24 @@ impl<P: Provider> ProviderService<P> {
             ))
         })?;
         let upgraded = self.provider.upgrade_resource_state(&req.type_name, req.version, stored).await?;
-        let ty = schema.value_type();
-        let json = serde_json::to_vec(&conform_json(&ty, upgraded)).map_err(|e| {
+        let json = serde_json::to_vec(&conform_json(ty, upgraded)).map_err(|e| {
             Diagnostics::from(Diagnostic::provider_bug(format!("The upgraded state could not be serialized: {e}.")))
         })?;
         let wire = proto::DynamicValue { msgpack: Vec::new(), json };
-        let state = decode_value(&ty, Some(&wire), "stored state")?;
-        Ok((Some(encode_value(&ty, &state, "upgraded state")?), Diagnostics::new()))
+        let state = decode_value(ty, Some(&wire), "stored state")?;
+        Ok((Some(encode_value(ty, &state, "upgraded state")?), Diagnostics::new()))
     }
 
     async fn configure(&self, req: proto::configure_provider::Request) -> Outcome<()> {
-        let schema = self.provider.provider_schema();
-        let config = decode_value(&schema.value_type(), req.config.as_ref(), "provider configuration")?;
+        let config = decode_value(&self.provider_type, req.config.as_ref(), "provider configuration")?;
         let diagnostics =
             self.provider.configure(ConfigureRequest { terraform_version: req.terraform_version, config }).await;
         Ok(((), diagnostics))
     }
 
     async fn read(&self, req: proto::read_resource::Request) -> Outcome<proto::read_resource::Response> {
-        let schema = self.resource_schema(&req.type_name)?;
-        let ty = schema.value_type();
-        let current_state = decode_value(&ty, req.current_state.as_ref(), "current state")?;
+        let (_, ty) = self.resource_schema(&req.type_name)?;
+        let current_state = decode_value(ty, req.current_state.as_ref(), "current state")?;
         let out = self
             .provider
             .read_resource(ReadRequest { type_name: req.type_name.clone(), current_state, private: req.private })
@@ -189,7 +196,7 @@ impl<P: Provider> ProviderService<P> {
         if !unknown.is_empty() {
             diagnostics.push(unknowns_bug("state returned by read", &unknown));
         }
-        let new_state = match encode_value(&ty, &new_state, "state") {
+        let new_state = match encode_value(ty, &new_state, "state") {
             Ok(v) => Some(v),
             Err(d) => {
                 diagnostics.extend(d);
@@ -201,11 +208,10 @@ impl<P: Provider> ProviderService<P> {
     }
 
     async fn plan(&self, req: proto::plan_resource_change::Request) -> Outcome<proto::plan_resource_change::Response> {
-        let schema = self.resource_schema(&req.type_name)?;
-        let ty = schema.value_type();
-        let prior_state = decode_value(&ty, req.prior_state.as_ref(), "prior state")?;
-        let proposed_new_state = decode_value(&ty, req.proposed_new_state.as_ref(), "proposed new state")?;
-        let config = decode_value(&ty, req.config.as_ref(), "configuration")?;
+        let (schema, ty) = self.resource_schema(&req.type_name)?;
+        let prior_state = decode_value(ty, req.prior_state.as_ref(), "prior state")?;
+        let proposed_new_state = decode_value(ty, req.proposed_new_state.as_ref(), "proposed new state")?;
+        let config = decode_value(ty, req.config.as_ref(), "configuration")?;
         let out = self
             .provider
             .plan_resource_change(PlanRequest {
@@ -225,7 +231,7 @@ impl<P: Provider> ProviderService<P> {
             return Err(diagnostics);
         }
         let response = proto::plan_resource_change::Response {
-            planned_state: Some(encode_value(&ty, &out.planned_state, "planned state")?),
+            planned_state: Some(encode_value(ty, &out.planned_state, "planned state")?),
             requires_replace: out.requires_replace.iter().map(path_to_proto).collect(),
             planned_private: out.planned_private,
             ..Default::default()
@@ -237,11 +243,10 @@ impl<P: Provider> ProviderService<P> {
         &self,
         req: proto::apply_resource_change::Request,
     ) -> Outcome<proto::apply_resource_change::Response> {
-        let schema = self.resource_schema(&req.type_name)?;
-        let ty = schema.value_type();
-        let prior_state = decode_value(&ty, req.prior_state.as_ref(), "prior state")?;
-        let planned_state = decode_value(&ty, req.planned_state.as_ref(), "planned state")?;
-        let config = decode_value(&ty, req.config.as_ref(), "configuration")?;
+        let (_, ty) = self.resource_schema(&req.type_name)?;
+        let prior_state = decode_value(ty, req.prior_state.as_ref(), "prior state")?;
+        let planned_state = decode_value(ty, req.planned_state.as_ref(), "planned state")?;
+        let config = decode_value(ty, req.config.as_ref(), "configuration")?;
         let out = self
             .provider
             .apply_resource_change(ApplyRequest {
@@ -261,7 +266,7 @@ impl<P: Provider> ProviderService<P> {
             diagnostics.extend(check_apply(&planned_state, &new_state));
         }
         // The state is returned even with errors: it records what exists, so nothing is leaked.
-        let new_state = match encode_value(&ty, &new_state, "new state") {
+        let new_state = match encode_value(ty, &new_state, "new state") {
             Ok(v) => Some(v),
             Err(d) => {
                 diagnostics.extend(d);
@@ -281,8 +286,8 @@ impl<P: Provider> ProviderService<P> {
         let mut diagnostics = out.diagnostics;
         let mut imported = Vec::new();
         for resource in out.imported {
-            let schema = match self.resource_schema(&resource.type_name) {
-                Ok(s) => s,
+            let ty = match self.resource_schema(&resource.type_name) {
+                Ok((_, ty)) => ty,
                 Err(_) => {
                     diagnostics.push(Diagnostic::provider_bug(format!(
                         "Import returned an object of unknown type \"{}\".",
@@ -291,7 +296,7 @@ impl<P: Provider> ProviderService<P> {
                     continue;
                 }
             };
-            match encode_value(&schema.value_type(), &resource.state, "imported state") {
+            match encode_value(ty, &resource.state, "imported state") {
                 Ok(state) => imported.push(proto::import_resource_state::ImportedResource {
                     type_name: resource.type_name,
                     state: Some(state),
