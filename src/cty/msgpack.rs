@@ -12,6 +12,7 @@
 //! When reading, any extension is an unknown value, and refinements are only read from extension 12.
 //! This module must not know about schemas or the protocol.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use rmp::Marker;
@@ -564,12 +565,18 @@ fn decode(r: &mut Reader, ty: &Type, path: &mut AttributePath) -> Result<Value, 
             let mut items = BTreeMap::new();
             for _ in 0..len {
                 let key = r.string(path)?.ok_or_else(|| r.expected("a string map key", path))?;
-                path.0.push(PathStep::Key(key.clone()));
+                // The key lends itself to the path while its value decodes (no copy per element).
+                path.0.push(PathStep::Key(key));
                 let v = decode(r, e, path)?;
-                if items.insert(key, v).is_some() {
-                    return Err(CtyError::new(ErrorKind::Syntax, path.clone(), "duplicate map key"));
+                let Some(PathStep::Key(key)) = path.0.pop() else { unreachable!("the step pushed above") };
+                match items.entry(key) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(v);
+                    }
+                    Entry::Occupied(slot) => {
+                        return Err(CtyError::new(ErrorKind::Syntax, path.push_key(slot.key()), "duplicate map key"))
+                    }
                 }
-                path.0.pop();
             }
             Ok(Value::Map(items))
         }
@@ -579,12 +586,18 @@ fn decode(r: &mut Reader, ty: &Type, path: &mut AttributePath) -> Result<Value, 
             for _ in 0..len {
                 let name = r.string(path)?.ok_or_else(|| r.expected("a string attribute name", path))?;
                 let Some(attr_ty) = attrs.get(&name) else { return Err(unexpected_attribute(path, &name)) };
-                path.0.push(PathStep::Attr(name.clone()));
+                // The name lends itself to the path while its value decodes (no copy per attribute).
+                path.0.push(PathStep::Attr(name));
                 let v = decode(r, attr_ty, path)?;
-                if values.insert(name, v).is_some() {
-                    return Err(CtyError::new(ErrorKind::Syntax, path.clone(), "duplicate attribute"));
+                let Some(PathStep::Attr(name)) = path.0.pop() else { unreachable!("the step pushed above") };
+                match values.entry(name) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(v);
+                    }
+                    Entry::Occupied(slot) => {
+                        return Err(CtyError::new(ErrorKind::Syntax, path.push_attr(slot.key()), "duplicate attribute"))
+                    }
                 }
-                path.0.pop();
             }
             if let Some(missing) = attrs.keys().find(|name| !values.contains_key(*name)) {
                 return Err(missing_attribute(path, missing));
@@ -961,6 +974,12 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::InvalidType);
         let err = decode_msgpack(&Type::map(Type::Bool), &unhex("82 a1 61 c3 a1 61 c2")).unwrap_err();
         assert_eq!(err.path().to_string(), "[\"a\"]");
+        // {"b": nil, "b": nil}: a duplicate attribute, at its own path.
+        let err = decode_msgpack(&ty, &unhex("82 a1 62 c0 a1 62 c0")).unwrap_err();
+        assert_eq!((err.kind(), err.to_string()), (ErrorKind::Syntax, "at b: duplicate attribute".into()));
+        // An error after a sibling decoded keeps only its own steps: {"b": nil, "a": [1]}.
+        let err = decode_msgpack(&ty, &unhex("82 a1 62 c0 a1 61 91 01")).unwrap_err();
+        assert_eq!(err.to_string(), "at a[0]: expected bool, got number");
     }
 
     proptest! {
