@@ -222,8 +222,15 @@ async fn other_client_certificates_are_refused() {
     // The legitimate host is still served afterwards.
     let channel = plugin.connect(Some(&identity)).await.unwrap();
     provider_client(channel).get_provider_schema(tf::get_provider_schema::Request {}).await.unwrap();
-    let refusals = plugin.stderr().matches("refused a client").count();
-    assert_eq!(refusals, 2, "both refusals are logged: {}", plugin.stderr());
+    // Each refusal is logged with its reason. A refused channel may reconnect once for the call that follows, so
+    // the stranger can be refused (and logged) more than once; what matters is that both reasons appear.
+    let stderr = plugin.stderr();
+    let refusals: Vec<&str> = stderr.lines().filter(|l| l.contains("refused a client")).collect();
+    assert!(
+        refusals.iter().any(|l| l.contains("invalid peer certificate")),
+        "the stranger's refusal is logged: {stderr}"
+    );
+    assert!(refusals.iter().any(|l| l.contains("no certificates")), "the anonymous refusal is logged: {stderr}");
 }
 
 #[test]
