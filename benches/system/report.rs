@@ -104,6 +104,18 @@ fn targets(o: &mut String, startup: Option<&Startup>, scales: &[Scale]) {
         );
         let _ = writeln!(o, "| start-up: peak RSS vs Go | >= 5x lower | {rss:.1}x lower | {} |", verdict(rss >= 5.0));
     }
+    let floor_note = startup.map(|s| {
+        let (floor, ours, go) = (s.floor().median, s.ours.handshake().median, s.go.handshake().median);
+        format!(
+            "\nStart-up floor: on this host and harness a process that only prints a handshake-shaped line \
+             (`/bin/echo`) is read {floor:.1} ms after spawn, so no plugin can show more than {:.1}x against the Go \
+             provider's {go:.1} ms. Above that floor ours spends {:.1} ms and the Go provider {:.1} ms ({:.1}x).\n",
+            go / floor,
+            ours - floor,
+            go - floor,
+            (go - floor) / (ours - floor).max(f64::EPSILON)
+        )
+    });
     if let Some(big) = scales.iter().max_by_key(|s| s.shape.wirings) {
         let n = big.shape.wirings;
         let peak = big.phases.iter().map(|p| p.run.peak_hwm_kib()).max().unwrap_or(0);
@@ -146,6 +158,9 @@ fn targets(o: &mut String, startup: Option<&Startup>, scales: &[Scale]) {
             );
         }
     }
+    if let Some(note) = floor_note {
+        let _ = writeln!(o, "{note}");
+    }
     let _ = writeln!(o);
 }
 
@@ -162,6 +177,13 @@ fn startup_section(o: &mut String, s: &Startup) {
         let _ = writeln!(o, "| {what} | {} | {} | {:.1}x |", x.show(d), y.show(d), y.median / x.median);
     };
     row(o, "handshake line (ms)", a.handshake(), b.handshake(), 1);
+    let floor = s.floor();
+    let _ = writeln!(
+        o,
+        "| floor: `/bin/echo` printing a handshake-shaped line (ms) | {} | {} | |",
+        floor.show(1),
+        floor.show(1)
+    );
     row(o, "first GetProviderSchema answer (ms)", a.schema(), b.schema(), 1);
     row(o, "peak RSS after it, VmHWM (MiB)", a.hwm(), b.hwm(), 1);
     row(o, "private memory at that moment, RssAnon (MiB)", a.anon(), b.anon(), 1);

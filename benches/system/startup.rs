@@ -64,6 +64,27 @@ pub struct Startup {
     pub ours: Subject,
     pub go: Subject,
     pub rounds: usize,
+    /// Spawn -> first line of a process that only prints a handshake-shaped line (`/bin/echo`), in ms: what this
+    /// host pays for starting any process, the floor under both plugins' handshake times.
+    pub floor: Vec<f64>,
+}
+
+impl Startup {
+    pub fn floor(&self) -> Summary {
+        Summary::of(self.floor.iter().copied())
+    }
+}
+
+/// The floor: the same launch (environment, pipes, reader threads) of `/bin/echo` printing a line shaped like a
+/// handshake, so the host's cost of starting a process is measured the way the plugins' are.
+fn floor_once(identity: &ClientIdentity) -> f64 {
+    let t0 = Instant::now();
+    let _echo = Launch::terraform_like(identity)
+        .program(Path::new("/bin/echo"))
+        .arg("1|6|unix|/nonexistent/floor.sock|grpc|")
+        .start()
+        .unwrap_or_else(|e| panic!("/bin/echo did not start: {e}"));
+    t0.elapsed().as_secs_f64() * 1e3
 }
 
 /// A `/proc/<pid>/status` field in KiB (0 when absent).
@@ -117,6 +138,8 @@ pub fn run(ours: &Path, go: &Path, rounds: usize) -> Startup {
     // One start each first, not counted: loads both binaries into the page cache.
     one(&rt, &identity, &mut a);
     one(&rt, &identity, &mut b);
+    floor_once(&identity);
+    let mut floor = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let sa = one(&rt, &identity, &mut a);
         let sb = one(&rt, &identity, &mut b);
@@ -132,7 +155,8 @@ pub fn run(ours: &Path, go: &Path, rounds: usize) -> Startup {
         );
         a.samples.push(sa);
         b.samples.push(sb);
+        floor.push(floor_once(&identity));
     }
     assert_eq!(b.protocol, 6, "the Go provider speaks protocol {}: this bench's client speaks tfplugin6", b.protocol);
-    Startup { ours: a, go: b, rounds }
+    Startup { ours: a, go: b, rounds, floor }
 }
