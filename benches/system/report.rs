@@ -253,6 +253,10 @@ fn scale_section(o: &mut String, scales: &[Scale]) {
                     verdict(l.met())
                 );
             }
+            if !p.errors_by_operation.is_empty() {
+                let list: Vec<String> = p.errors_by_operation.iter().map(|(op, k)| format!("{op} x{k}")).collect();
+                let _ = writeln!(o, "\nError answers (operation, HTTP status, count): {}.", list.join(", "));
+            }
             let procs: Vec<String> = p
                 .run
                 .processes

@@ -22,6 +22,8 @@ pub struct PhaseRun {
     pub calls: BTreeMap<String, u64>,
     /// Calls answered with an error status (retried or expected "not found").
     pub errors: u64,
+    /// The same, by `service:Operation HTTP status`.
+    pub errors_by_operation: BTreeMap<String, u64>,
     pub lines: Vec<calls::Line>,
 }
 
@@ -113,12 +115,15 @@ pub fn run(n: usize, scratch: &Path) -> Scale {
         let requests = log["requests"].as_array().cloned().unwrap_or_default();
         let mut counts = BTreeMap::new();
         let mut errors = 0;
+        let mut errors_by_operation = BTreeMap::new();
         for r in &requests {
             let op = format!("{}:{}", r["service"].as_str().unwrap_or("?"), r["operation"].as_str().unwrap_or("?"));
-            *counts.entry(op).or_insert(0u64) += 1;
-            if r["status"].as_u64().unwrap_or(0) >= 400 {
+            let status = r["status"].as_u64().unwrap_or(0);
+            if status >= 400 {
                 errors += 1;
+                *errors_by_operation.entry(format!("{op} {status}")).or_insert(0u64) += 1;
             }
+            *counts.entry(op).or_insert(0u64) += 1;
         }
         let lines = calls::lines(phase, &shape, run.started, run.wall.as_secs() / 60, &counts);
         eprintln!(
@@ -130,7 +135,7 @@ pub fn run(n: usize, scratch: &Path) -> Scale {
             run.peak_hwm_kib() as f64 / 1024.0,
             counts.values().sum::<u64>()
         );
-        phases.push(PhaseRun { phase, run, calls: counts, errors, lines });
+        phases.push(PhaseRun { phase, run, calls: counts, errors, errors_by_operation, lines });
     }
     // Addons go DELETING -> gone after the emulator's addon delay: give them a moment.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
