@@ -11,6 +11,7 @@ Modules, each with one job:
   faults.py       fault injection rules (throttling, HTTP 500, named error on the Nth call, IAM propagation delay)
   requestlog.py   the request log (service, operation, status, time, duration)
   admin.py        the JSON admin API under /_emulator/
+  keepalive.py    persistent HTTP/1.1 connections on the AWS port (werkzeug closes each one)
   server.py       process wiring: build everything, serve, stop
 
 Nothing here copies moto code: moto is imported and called.

@@ -61,7 +61,9 @@ class Emulator:
         clusters.ClusterHooks(on_create=self._cluster_created, on_delete=self._cluster_deleted).install()
         iam_extras.install()
 
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from .keepalive import KeepAliveRequestHandler
 
         handlers = {
             "CreateAddon": self.addons.create,
@@ -89,7 +91,7 @@ class Emulator:
             owns_tag_arn=self.tags.owns,
             holds=self.holds,
         )
-        self.server = make_server(host, port, self.app, threaded=True, request_handler=MotoRequestHandler)
+        self.server = make_server(host, port, self.app, threaded=True, request_handler=KeepAliveRequestHandler)
         self.server.daemon_threads = True
         self.port = self.server.server_port
         self._thread: threading.Thread | None = None
