@@ -50,8 +50,8 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         answer: dict = {}
 
         def start_response(status, headers, exc_info=None):
-            if exc_info and answer.get("sent"):
-                raise exc_info[1].with_traceback(exc_info[2])
+            # Nothing is sent before the application returns, so a later call (with exc_info) simply replaces
+            # the status and headers.
             answer["status"], answer["headers"] = status, headers
             return chunks.append
 
@@ -70,7 +70,6 @@ class KeepAliveRequestHandler(MotoRequestHandler):
             chunks = [b"emulator error\n"]
             self.close_connection = True
         self._send(answer["status"], answer["headers"], b"".join(chunks))
-        answer["sent"] = True
 
     def _read_request_body(self, environ: dict) -> bytes:
         if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's decoder stops at the last chunk
