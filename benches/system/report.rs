@@ -230,7 +230,7 @@ fn scale_section(o: &mut String, scales: &[Scale]) {
                 mib(p.run.peak_hwm_kib()),
                 p.total_calls(),
                 p.total_calls() as f64 / n as f64,
-                p.errors,
+                p.errors(),
                 verdict(p.calls_met())
             );
         }

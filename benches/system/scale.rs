@@ -20,9 +20,7 @@ pub struct PhaseRun {
     pub run: CommandRun,
     /// `service:Operation` -> calls.
     pub calls: BTreeMap<String, u64>,
-    /// Calls answered with an error status (retried or expected "not found").
-    pub errors: u64,
-    /// The same, by `service:Operation HTTP status`.
+    /// Calls answered with an error status (retried or expected "not found"), by `service:Operation HTTP status`.
     pub errors_by_operation: BTreeMap<String, u64>,
     pub lines: Vec<calls::Line>,
 }
@@ -30,6 +28,9 @@ pub struct PhaseRun {
 impl PhaseRun {
     pub fn total_calls(&self) -> u64 {
         self.calls.values().sum()
+    }
+    pub fn errors(&self) -> u64 {
+        self.errors_by_operation.values().sum()
     }
     pub fn calls_met(&self) -> bool {
         self.lines.iter().all(calls::Line::met)
@@ -114,13 +115,11 @@ pub fn run(n: usize, scratch: &Path) -> Scale {
         let log = emu.admin("GET", "/requests", None);
         let requests = log["requests"].as_array().cloned().unwrap_or_default();
         let mut counts = BTreeMap::new();
-        let mut errors = 0;
         let mut errors_by_operation = BTreeMap::new();
         for r in &requests {
             let op = format!("{}:{}", r["service"].as_str().unwrap_or("?"), r["operation"].as_str().unwrap_or("?"));
             let status = r["status"].as_u64().unwrap_or(0);
             if status >= 400 {
-                errors += 1;
                 *errors_by_operation.entry(format!("{op} {status}")).or_insert(0u64) += 1;
             }
             *counts.entry(op).or_insert(0u64) += 1;
@@ -135,7 +134,7 @@ pub fn run(n: usize, scratch: &Path) -> Scale {
             run.peak_hwm_kib() as f64 / 1024.0,
             counts.values().sum::<u64>()
         );
-        phases.push(PhaseRun { phase, run, calls: counts, errors, errors_by_operation, lines });
+        phases.push(PhaseRun { phase, run, calls: counts, errors_by_operation, lines });
     }
     // Addons go DELETING -> gone after the emulator's addon delay: give them a moment.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
