@@ -90,8 +90,10 @@ acceptance: tools
 acceptance-full: tools
 	EKSIDENTITY_FAULTS=all cargo test $(addprefix --test ,$(ACCEPTANCE_TESTS))
 
+# The benchmarks are not run here (that is make bench), but they are compiled so CI notices when they break.
 test: tools emulator-test
 	cargo test
+	cargo test --benches --no-run
 
 # The acceptance scenarios against a real AWS account and EKS cluster (creates and deletes IAM roles, pod identity
 # associations, and the OIDC provider / agent addon when absent). Needs EKSIDENTITY_CLUSTER_NAME and AWS credentials
