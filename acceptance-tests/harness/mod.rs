@@ -44,16 +44,35 @@ pub fn terraform_bin() -> PathBuf {
 }
 
 /// A plugin directory holding this build of the provider, laid out for `terraform init -plugin-dir`.
+///
+/// The provider is a symlink to cargo's binary, not a copy: a debug build weighs about 80 MB, and a copy per test
+/// binary per run filled the CI machine's disk. Terraform (1.0 and newer) and OpenTofu follow the link. One
+/// directory serves every test binary; the link is replaced atomically, so test binaries running at once agree.
 fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("plugins-{}", std::process::id()));
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        remove_copies_left_by_older_harness(&tmp);
+        let root = tmp.join("plugins");
         let dir = root.join(format!("registry.terraform.io/eksidentity/eksidentity/{VERSION}/linux_amd64"));
         std::fs::create_dir_all(&dir).expect("plugin dir");
         let dest = dir.join(format!("terraform-provider-eksidentity_v{VERSION}"));
-        std::fs::copy(PROVIDER_BIN, &dest).expect("copy the provider binary");
+        let staged = dir.join(format!(".link-{}", std::process::id()));
+        let _ = std::fs::remove_file(&staged);
+        std::os::unix::fs::symlink(PROVIDER_BIN, &staged).expect("link the provider binary");
+        std::fs::rename(&staged, &dest).expect("place the provider link");
         root
     })
+}
+
+/// Earlier versions of this harness copied the binary into `plugins-<pid>` and never removed it.
+fn remove_copies_left_by_older_harness(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("plugins-") {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// A working directory for commands that never reach AWS (init, validate, providers schema): no emulator, and
