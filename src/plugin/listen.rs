@@ -81,6 +81,16 @@ pub(crate) fn bind(settings: &Settings) -> Result<(Listener, ListenAddr, Cleanup
     Ok((Listener::Tcp(listener), ListenAddr::Tcp(addr), Cleanup { socket: None, dir: None }))
 }
 
+impl Cleanup {
+    /// The private socket directory this plugin made in the temp directory, if it made one.
+    pub(crate) fn made_dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+}
+
+const SOCKET_DIR_PREFIX: &str = "eksidentity-plugin-";
+const SOCKET_FILE: &str = "plugin.sock";
+
 fn bind_unix(dir: Option<&Path>) -> io::Result<(Listener, ListenAddr, Cleanup)> {
     let unique = uuid::Uuid::new_v4().simple().to_string();
     let (path, made_dir) = match dir {
@@ -89,9 +99,9 @@ fn bind_unix(dir: Option<&Path>) -> io::Result<(Listener, ListenAddr, Cleanup)> 
         // Otherwise a directory only we can enter, so no other user can connect to the socket.
         None => {
             use std::os::unix::fs::DirBuilderExt;
-            let dir = std::env::temp_dir().join(format!("eksidentity-plugin-{}", &unique[..12]));
+            let dir = std::env::temp_dir().join(format!("{SOCKET_DIR_PREFIX}{}", &unique[..12]));
             std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
-            (dir.join("plugin.sock"), Some(dir))
+            (dir.join(SOCKET_FILE), Some(dir))
         }
     };
     // Made before binding so a failed bind still removes the directory.
@@ -99,6 +109,44 @@ fn bind_unix(dir: Option<&Path>) -> io::Result<(Listener, ListenAddr, Cleanup)> 
     let listener = UnixListener::bind(&path)?;
     cleanup.socket = Some(path.clone());
     Ok((Listener::Unix(listener), ListenAddr::Unix(path), cleanup))
+}
+
+/// A plugin killed with SIGKILL (by an out-of-memory killer, or a host that gave up on it) cannot remove its socket
+/// directory. Each plugin that made its own directory removes the ones earlier plugins of the same user left beside
+/// it: a directory is abandoned when its name is ours, it belongs to our user, it is older than `min_age`, and its
+/// socket refuses connections (no process listens on it any more). A directory holding anything else is kept.
+/// Returns how many were removed.
+pub(crate) fn remove_abandoned_socket_dirs(own_dir: &Path, min_age: Duration) -> usize {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let (Some(temp), Ok(own)) = (own_dir.parent(), std::fs::symlink_metadata(own_dir)) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(temp) else { return 0 };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let is_ours = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SOCKET_DIR_PREFIX))
+            .is_some_and(|suffix| suffix.len() == 12 && suffix.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !is_ours || path == own_dir {
+            continue;
+        }
+        // symlink_metadata: a link planted under our name is not followed.
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        let old_enough = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age >= min_age);
+        if !meta.is_dir() || meta.uid() != own.uid() || !old_enough {
+            continue;
+        }
+        let socket = path.join(SOCKET_FILE);
+        let is_socket = std::fs::symlink_metadata(&socket).is_ok_and(|m| m.file_type().is_socket());
+        let refused = is_socket
+            && matches!(std::os::unix::net::UnixStream::connect(&socket),
+                        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused);
+        if refused && std::fs::remove_file(&socket).is_ok() && std::fs::remove_dir(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 fn bind_tcp(settings: &Settings) -> Result<(TcpListener, SocketAddr), ServeError> {
@@ -265,6 +313,59 @@ mod tests {
         drop(cleanup);
         assert!(!path.exists());
         assert!(!dir.exists());
+    }
+
+    /// A temp directory of our own holding a fresh socket directory as `bind_unix` makes it.
+    fn socket_dir(temp: &Path, suffix: &str) -> PathBuf {
+        let dir = temp.join(format!("{SOCKET_DIR_PREFIX}{suffix}"));
+        std::fs::create_dir(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn abandoned_socket_dirs_are_removed_and_live_ones_kept() {
+        let temp = tempfile::tempdir().unwrap();
+        let own = socket_dir(temp.path(), "000000000000");
+        // A plugin that died: its socket file stays, nobody listens.
+        let dead = socket_dir(temp.path(), "aaaaaaaaaaaa");
+        drop(std::os::unix::net::UnixListener::bind(dead.join(SOCKET_FILE)).unwrap());
+        // A plugin still running.
+        let live = socket_dir(temp.path(), "bbbbbbbbbbbb");
+        let _listening = std::os::unix::net::UnixListener::bind(live.join(SOCKET_FILE)).unwrap();
+        // A plugin between making its directory and binding.
+        let binding = socket_dir(temp.path(), "cccccccccccc");
+        // A dead socket in a directory holding something else too.
+        let shared = socket_dir(temp.path(), "dddddddddddd");
+        drop(std::os::unix::net::UnixListener::bind(shared.join(SOCKET_FILE)).unwrap());
+        std::fs::write(shared.join("notes"), "not ours to delete").unwrap();
+        // A name that only looks like ours.
+        let other = temp.path().join(format!("{SOCKET_DIR_PREFIX}not-hex-name"));
+        std::fs::create_dir(&other).unwrap();
+        drop(std::os::unix::net::UnixListener::bind(other.join(SOCKET_FILE)).unwrap());
+
+        // Too young: nothing goes, however dead.
+        assert_eq!(remove_abandoned_socket_dirs(&own, Duration::from_secs(3600)), 0);
+        assert!(dead.exists());
+
+        assert_eq!(remove_abandoned_socket_dirs(&own, Duration::ZERO), 1);
+        assert!(!dead.exists());
+        for kept in [&own, &live, &binding, &other] {
+            assert!(kept.exists(), "{} was removed", kept.display());
+        }
+        assert!(shared.join("notes").exists());
+        assert!(live.join(SOCKET_FILE).exists());
+    }
+
+    #[test]
+    fn a_link_named_like_a_socket_dir_is_not_followed() {
+        let temp = tempfile::tempdir().unwrap();
+        let own = socket_dir(temp.path(), "000000000000");
+        let elsewhere = tempfile::tempdir().unwrap();
+        drop(std::os::unix::net::UnixListener::bind(elsewhere.path().join(SOCKET_FILE)).unwrap());
+        std::os::unix::fs::symlink(elsewhere.path(), temp.path().join(format!("{SOCKET_DIR_PREFIX}eeeeeeeeeeee")))
+            .unwrap();
+        assert_eq!(remove_abandoned_socket_dirs(&own, Duration::ZERO), 0);
+        assert!(elsewhere.path().join(SOCKET_FILE).exists());
     }
 
     #[tokio::test]

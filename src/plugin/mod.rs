@@ -17,6 +17,7 @@ mod tls;
 
 use std::fmt;
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +33,8 @@ pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/eksidentity/eksidentit
 
 /// How long in-flight calls get to finish after a stop request. The host kills the process 2 s after Shutdown.
 const GRACE: Duration = Duration::from_millis(1500);
+/// A socket directory younger than this is never taken for abandoned, whatever its socket answers.
+const ABANDONED_SOCKET_DIR_AGE: Duration = Duration::from_secs(60);
 
 /// Generated go-plugin types and service traits (package `plugin`).
 #[allow(clippy::all, clippy::pedantic, dead_code, missing_docs)]
@@ -122,7 +125,7 @@ pub fn serve<P: Provider>(provider: P) -> Result<(), ServeError> {
 }
 
 async fn run<P: Provider>(provider: Arc<P>, settings: Settings, debug: bool) -> Result<(), ServeError> {
-    let (listener, addr, _cleanup) = listen::bind(&settings)?;
+    let (listener, addr, cleanup) = listen::bind(&settings)?;
     let (tls, server_cert) = match &settings.client_cert {
         Some(client_cert) => {
             let identity = tls::server_identity()?;
@@ -156,6 +159,15 @@ async fn run<P: Provider>(provider: Arc<P>, settings: Settings, debug: bool) -> 
         print_reattach_instructions(&addr);
     } else {
         print_handshake_line(&addr, server_cert.as_ref().map(|c| c.as_ref()))?;
+    }
+    // After the handshake line, on a blocking thread, so Terraform never waits for it.
+    if let Some(own_dir) = cleanup.made_dir().map(Path::to_path_buf) {
+        tokio::task::spawn_blocking(move || {
+            let removed = listen::remove_abandoned_socket_dirs(&own_dir, ABANDONED_SOCKET_DIR_AGE);
+            if removed > 0 {
+                logging::debug!("removed socket directories of plugins that were killed", count = removed);
+            }
+        });
     }
     logging::info!(
         "plugin serving",
