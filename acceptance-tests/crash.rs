@@ -2,7 +2,8 @@
 //! received, at every call of an apply that changes something (taken from the request log of a clean run). The
 //! emulator holds the answer back (a "hold"), the test kills the plugin while it waits, then lets the answer go to
 //! nobody. The next apply must converge by adopting what the dead process made (tag-checked), with no
-//! EntityAlreadyExists / ResourceInUse error and no duplicate; destroy must then leave nothing.
+//! EntityAlreadyExists / ResourceInUse error and no duplicate; destroy must then leave nothing. The same holds
+//! when terraform itself is killed instead, and then the provider must also stop by itself within seconds.
 //!
 //! A crash during destroy is not covered: Terraform itself drops a resource from its state when the provider dies
 //! during a delete (it reads the missing answer as "deleted"), so what was left is only found again by a later
@@ -88,8 +89,18 @@ fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) -> bool
     true
 }
 
-/// Kills the plugin once AWS has carried out `operation` #nth, then checks recovery. Returns the problems.
-fn crash_case(env: &Env, wd: &Workdir, update: bool, call: &Call) -> Vec<String> {
+/// What dies while AWS carries out the held call.
+#[derive(Clone, Copy, PartialEq)]
+enum Victim {
+    /// The provider process.
+    Plugin,
+    /// The terraform process that started the provider (as a CI runner or the out-of-memory killer would): it
+    /// never calls Shutdown, so the provider must notice by itself and stop.
+    Terraform,
+}
+
+/// Kills `victim` once AWS has carried out `operation` #nth, then checks recovery. Returns the problems.
+fn crash_case(env: &Env, wd: &Workdir, update: bool, call: &Call, victim: Victim) -> Vec<String> {
     let (operation, nth) = (call.operation.as_str(), call.nth);
     let emu = env.emu();
     let w = wiring();
@@ -110,11 +121,21 @@ fn crash_case(env: &Env, wd: &Workdir, update: bool, call: &Call) -> Vec<String>
     if plugins.is_empty() {
         problems.push("no provider process found under terraform".to_string());
     }
-    for pid in &plugins {
-        process::kill(*pid, libc::SIGKILL);
+    match victim {
+        Victim::Plugin => plugins.iter().for_each(|pid| process::kill(*pid, libc::SIGKILL)),
+        Victim::Terraform => {
+            let hosts: Vec<u32> = plugins.iter().filter_map(|p| process::parent_of(*p)).collect();
+            hosts.iter().for_each(|pid| process::kill(*pid, libc::SIGKILL));
+        }
     }
-    // The answer goes nowhere now: the process that asked is dead.
-    wait_for("the plugin to die", Duration::from_secs(10), || plugins.iter().all(|p| process::parent_of(*p).is_none()));
+    // The answer goes nowhere now: the process that asked is dead. A correctness bound, not a benchmark: the
+    // provider checks for its host every second and then has a grace period of 1.5 s.
+    let died =
+        wait_for("the plugin to die", Duration::from_secs(15), || plugins.iter().all(|p| process::has_exited(*p)));
+    if !died {
+        problems.push("the provider was still running 15 s after terraform was killed".to_string());
+        plugins.iter().for_each(|pid| process::kill(*pid, libc::SIGKILL));
+    }
     emu.release_hold(&hold);
     let out = run.wait();
     if out.ok() {
@@ -191,7 +212,7 @@ fn emu_crash_recovery() {
         let t = Instant::now();
         let phase = if *update { "update" } else { "create" };
         println!("  crash after {phase} {call}:");
-        let p = crash_case(&env, &wd, *update, call);
+        let p = crash_case(&env, &wd, *update, call, Victim::Plugin);
         println!("    {} ({:.1}s)", if p.is_empty() { "survived" } else { "FAILED" }, t.elapsed().as_secs_f64());
         survived += usize::from(p.is_empty());
         problems.extend(p.into_iter().map(|x| format!("{phase} {call}: {x}")));
@@ -201,6 +222,31 @@ fn emu_crash_recovery() {
         points.len(),
         started.elapsed().as_secs_f64()
     );
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// Terraform killed mid-apply: its provider stops by itself instead of running on for nobody, and the next apply
+/// adopts what was made. Two points: right after the role exists, and right after the last object of the create.
+#[test]
+fn emu_killed_terraform_stops_its_provider() {
+    let env = Env::start();
+    let emu = env.emu();
+    let wd = env.workdir();
+    wd.write(&config(&env, false));
+    wd.init();
+    prepare(&env, &wd, false);
+    wd.apply().expect_ok();
+    let calls: Vec<Call> = calls_of(&emu.requests()).into_iter().filter(Call::changes_aws).collect();
+    let points: Vec<&Call> =
+        [calls.iter().find(|c| c.operation == "CreateRole"), calls.last()].into_iter().flatten().collect();
+    assert_eq!(points.len(), 2, "a create makes a role: {calls:?}");
+    let mut problems = Vec::new();
+    for call in points {
+        println!("  terraform killed after create {call}:");
+        let p = crash_case(&env, &wd, false, call, Victim::Terraform);
+        println!("    {}", if p.is_empty() { "survived" } else { "FAILED" });
+        problems.extend(p.into_iter().map(|x| format!("create {call}: {x}")));
+    }
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }
 

@@ -334,6 +334,57 @@ async fn sigint_is_ignored_and_sigterm_stops() {
     assert!(status.is_some(), "SIGTERM stops the plugin");
 }
 
+/// Whether a process has exited: gone from /proc, or a zombie nobody reaped yet.
+fn has_exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses and may itself hold spaces.
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plugin_whose_host_was_killed_stops() {
+    let identity = ClientIdentity::generate();
+    // A shell stands in for Terraform: it starts the plugin (the handshake line passes through on stdout), says
+    // the plugin's pid on stderr, and is then killed with SIGKILL, so it never calls Shutdown.
+    let script = r#""$0" & echo "plugin-pid $!" >&2; wait"#;
+    let host = Launch::terraform_like(&identity)
+        .program(std::path::Path::new("/bin/sh"))
+        .arg("-c")
+        .arg(script)
+        .arg(common::binary().to_str().unwrap())
+        .start()
+        .unwrap();
+    let channel = host.connect(Some(&identity)).await.unwrap();
+    provider_client(channel).get_provider_schema(tf::get_provider_schema::Request {}).await.unwrap();
+    let pid: u32 = host
+        .stderr()
+        .lines()
+        .find_map(|l| l.strip_prefix("plugin-pid "))
+        .expect("the shell reports the plugin's pid")
+        .trim()
+        .parse()
+        .unwrap();
+    let socket_dir = std::path::PathBuf::from(&host.handshake.address).parent().unwrap().to_path_buf();
+
+    // While the host lives, the plugin keeps serving, well past its check interval.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(!has_exited(pid), "the plugin stopped although its host is alive");
+
+    host.signal(libc::SIGKILL);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !has_exited(pid) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !has_exited(pid) {
+        // SAFETY: kill(2) has no memory-safety preconditions; this only tidies up after a failed check.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        panic!("the plugin was still running 15 s after its host was killed");
+    }
+    assert!(!socket_dir.exists(), "a plugin that stopped cleanly removes its socket directory");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn debug_mode_prints_reattach_and_survives_shutdown() {
     use std::io::{BufRead, BufReader};

@@ -33,6 +33,8 @@ pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/eksidentity/eksidentit
 
 /// How long in-flight calls get to finish after a stop request. The host kills the process 2 s after Shutdown.
 const GRACE: Duration = Duration::from_millis(1500);
+/// How often the plugin checks that the process that started it is still there.
+const HOST_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// A socket directory younger than this is never taken for abandoned, whatever its socket answers.
 const ABANDONED_SOCKET_DIR_AGE: Duration = Duration::from_secs(60);
 
@@ -153,6 +155,9 @@ async fn run<P: Provider>(provider: Arc<P>, settings: Settings, debug: bool) -> 
         .add_service(tfprotocol::grpc_service(provider.clone()));
 
     watch_signals(&lifecycle, provider.clone(), debug)?;
+    if !debug {
+        watch_host(&lifecycle, provider.clone());
+    }
 
     let incoming = listen::incoming(listener, tls);
     if debug {
@@ -220,6 +225,27 @@ fn watch_signals<P: Provider>(lifecycle: &Lifecycle, provider: Arc<P>, debug: bo
         }
     });
     Ok(())
+}
+
+/// A host killed with SIGKILL never calls Shutdown, and nothing else tells the plugin: it would wait for calls
+/// forever, and finish any AWS work in flight for nobody. When the parent process is gone (the plugin was handed
+/// to another parent), stop as on SIGTERM. Polled: no portable notification exists, and a check a second is free.
+fn watch_host<P: Provider>(lifecycle: &Lifecycle, provider: Arc<P>) {
+    let host = std::os::unix::process::parent_id();
+    let lifecycle = lifecycle.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(HOST_CHECK_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if std::os::unix::process::parent_id() != host {
+                logging::warn!("the host process exited without shutting the plugin down; stopping", host_pid = host);
+                lifecycle.request_stop("host process gone");
+                provider.stop().await;
+                return;
+            }
+        }
+    });
 }
 
 /// The single stdout line go-plugin reads: core version, protocol version, network, address, protocol and the
