@@ -90,7 +90,7 @@ fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) -> bool
 }
 
 /// What dies while AWS carries out the held call.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Victim {
     /// The provider process.
     Plugin,
@@ -133,7 +133,11 @@ fn crash_case(env: &Env, wd: &Workdir, update: bool, call: &Call, victim: Victim
     let died =
         wait_for("the plugin to die", Duration::from_secs(15), || plugins.iter().all(|p| process::has_exited(*p)));
     if !died {
-        problems.push("the provider was still running 15 s after terraform was killed".to_string());
+        let killed = match victim {
+            Victim::Plugin => "it",
+            Victim::Terraform => "terraform",
+        };
+        problems.push(format!("the provider was still running 15 s after {killed} was killed"));
         plugins.iter().for_each(|pid| process::kill(*pid, libc::SIGKILL));
     }
     emu.release_hold(&hold);
